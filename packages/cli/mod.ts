@@ -1,0 +1,1 @@
+/** `@modelpress/cli`: the modelpress command line. @module */

@@ -1,0 +1,1 @@
+/** `@modelpress/evaluate`: datasets, sessions and metrics. @module */
