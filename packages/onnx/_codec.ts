@@ -151,7 +151,6 @@ function fieldPlan(f: DescField): FieldPlan {
 // Decoding
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-const TWO_32 = 4294967296;
 
 /** Options of {@linkcode decodeWith}. */
 export interface DecodeOptions {
