@@ -45,6 +45,8 @@ interface MessagePlan {
   readonly desc: DescMessage;
   readonly typeName: string;
   readonly byNumber: ReadonlyMap<number, FieldPlan>;
+  /** Fields indexed by number, for the decoder's hot loop (ONNX numbers are small). */
+  readonly byIndex: readonly (FieldPlan | undefined)[];
   /** Fields in field-number order, the order protobuf implementations write them. */
   readonly sorted: readonly FieldPlan[];
 }
@@ -82,7 +84,8 @@ export function planOf(desc: DescMessage): MessagePlan {
   if (cached) return cached;
   const byNumber = new Map<number, FieldPlan>();
   const sorted: FieldPlan[] = [];
-  const plan: MessagePlan = { desc, typeName: desc.typeName, byNumber, sorted };
+  const byIndex: (FieldPlan | undefined)[] = [];
+  const plan: MessagePlan = { desc, typeName: desc.typeName, byNumber, byIndex, sorted };
   plans.set(desc, plan);
   for (const f of desc.fields) {
     const fp = fieldPlan(f);
@@ -90,6 +93,8 @@ export function planOf(desc: DescMessage): MessagePlan {
     sorted.push(fp);
   }
   sorted.sort((a, b) => a.number - b.number);
+  const maxIndexed = Math.min(sorted.at(-1)?.number ?? 0, 1024);
+  for (let n = 0; n <= maxIndexed; n++) byIndex.push(byNumber.get(n));
   for (const f of desc.fields) {
     if (f.message) byNumber.get(f.number)!.message = planOf(f.message);
   }
@@ -158,6 +163,22 @@ export interface DecodeOptions {
   readonly maxDepth?: number;
 }
 
+/** Short ASCII strings (most ONNX names) without TextDecoder's per-call overhead. */
+function asciiString(buf: Uint8Array, pos: number, len: number): string | undefined {
+  let s = "";
+  for (let i = pos, end = pos + len; i < end; i++) {
+    const c = buf[i]!;
+    if (c >= 0x80) return undefined;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+function describe(what: string | FieldPlan): string {
+  if (typeof what === "string") return what;
+  return `${what.packed ? "packed " : ""}field '${what.name}'`;
+}
+
 class Reader {
   readonly buf: Uint8Array;
   readonly view: DataView;
@@ -220,18 +241,19 @@ class Reader {
   }
 
   /** A varint that must fit in 31 bits: tags and lengths. */
-  uint31(end: number, what: string): number {
+  uint31(end: number, what: string | FieldPlan): number {
     const at = this.pos;
     this.varint(end);
-    if (this.hi !== 0 || this.lo < 0) this.fail(`${what} does not fit in 31 bits`, at);
+    if (this.hi !== 0 || this.lo < 0) this.fail(`${describe(what)} does not fit in 31 bits`, at);
     return this.lo;
   }
 
-  length(end: number, what: string): number {
+  /** Reads a length prefix; `what` names the field for the error (built only on failure). */
+  length(end: number, what: string | FieldPlan): number {
     const at = this.pos;
     const len = this.uint31(end, what);
     if (len > end - this.pos) {
-      this.fail(`${what} declares ${len} bytes but only ${end - this.pos} remain`, at);
+      this.fail(`${describe(what)} declares ${len} bytes but only ${end - this.pos} remain`, at);
     }
     return len;
   }
@@ -252,7 +274,7 @@ class Reader {
         this.pos += 4;
         break;
       case WIRE_LEN: {
-        const len = this.length(end, `field ${fieldNo}`);
+        const len = this.length(end, "an unknown field");
         this.pos += len;
         break;
       }
@@ -365,11 +387,13 @@ class Reader {
       case ScalarType.STRING: {
         const at = this.pos;
         const len = this.length(end, "a string field");
-        let v: string;
-        try {
-          v = len === 0 ? "" : utf8.decode(this.buf.subarray(this.pos, this.pos + len));
-        } catch {
-          this.fail("a string field is not valid UTF-8", at);
+        let v = len < 32 ? asciiString(this.buf, this.pos, len) : undefined;
+        if (v === undefined) {
+          try {
+            v = utf8.decode(this.buf.subarray(this.pos, this.pos + len));
+          } catch {
+            this.fail("a string field is not valid UTF-8", at);
+          }
         }
         this.pos += len;
         return v;
@@ -396,7 +420,7 @@ function decodeInto(
     const wt = tag & 7;
     if (no === 0) r.fail(`field number 0 in ${plan.typeName} is invalid`, tagAt);
     if (wt === WIRE_EGROUP) r.fail(`an end-group tag in ${plan.typeName} has no start`, tagAt);
-    const f = plan.byNumber.get(no);
+    const f = no < plan.byIndex.length ? plan.byIndex[no] : plan.byNumber.get(no);
     if (f !== undefined && readField(r, msg, f, wt, end, depth)) continue;
     const data = r.skip(wt, no, end, depth);
     (msg.$unknown ??= []).push({ no, wireType: wt, data });
@@ -435,7 +459,7 @@ function readField(
     }
     case KIND_MESSAGE: {
       if (wt !== WIRE_LEN) return false;
-      const len = r.length(end, `field '${f.name}'`);
+      const len = r.length(end, f);
       const subEnd = r.pos + len;
       const plan = f.message!;
       let sub: AnyMessage | undefined;
@@ -454,7 +478,7 @@ function readField(
     }
     case KIND_LIST_MESSAGE: {
       if (wt !== WIRE_LEN) return false;
-      const len = r.length(end, `field '${f.name}'`);
+      const len = r.length(end, f);
       const subEnd = r.pos + len;
       const plan = f.message!;
       const sub = create(plan.desc) as unknown as AnyMessage;
@@ -469,7 +493,7 @@ function readField(
         return true;
       }
       if (wt !== WIRE_LEN || f.wire === WIRE_LEN) return false;
-      const len = r.length(end, `packed field '${f.name}'`);
+      const len = r.length(end, f);
       readPacked(r, list, f, r.pos + len);
       return true;
     }
@@ -481,7 +505,7 @@ function readField(
         return true;
       }
       if (wt !== WIRE_LEN) return false;
-      const len = r.length(end, `packed field '${f.name}'`);
+      const len = r.length(end, f);
       const subEnd = r.pos + len;
       while (r.pos < subEnd) {
         r.varint(subEnd);
