@@ -6,7 +6,13 @@
  * @module
  */
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { decodeModel, encodeModel, encodeModelTo, ModelProtoSchema } from "@modelpress/onnx";
+import {
+  decodeModel,
+  encodeModel,
+  encodeModelTo,
+  ModelProtoSchema,
+  readFileExact,
+} from "@modelpress/onnx";
 
 function peakRssBytes(): number {
   const status = Deno.readTextFileSync("/proc/self/status");
@@ -14,24 +20,12 @@ function peakRssBytes(): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
-/** Reads a file into one buffer of its exact size (readFileSync grows and copies). */
-function readExact(p: string): Uint8Array {
-  using file = Deno.openSync(p);
-  const out = new Uint8Array(file.statSync().size);
-  for (let n = 0; n < out.length;) {
-    const r = file.readSync(out.subarray(n));
-    if (r === null) throw new RangeError(`Cannot read '${p}': it shrank while reading`);
-    n += r;
-  }
-  return out;
-}
-
 const [path, mode] = Deno.args;
 if (!path || !mode) throw new TypeError("usage: _codec_e2e.ts MODEL MODE");
 const out = `${path}.roundtrip`;
 const baseRss = peakRssBytes();
 const t0 = performance.now();
-const bytes = readExact(path);
+const bytes = await readFileExact(path);
 const t1 = performance.now();
 let t2 = t1;
 let written = 0;

@@ -21,3 +21,4 @@ export * from "./model_tensors.ts";
 export * from "./external_data.ts";
 export * from "./read_model.ts";
 export * from "./write_model.ts";
+export * from "./read_file_exact.ts";

@@ -2,6 +2,7 @@
  * Reading an ONNX model file together with its external data.
  * @module
  */
+import { readFileExact } from "./read_file_exact.ts";
 import { dirname } from "node:path";
 import { type ModelProto, TensorProto_DataLocation } from "./_gen/onnx_pb.ts";
 import { EXTERNAL_BASE_DIRS } from "./_external_base_dir.ts";
@@ -42,7 +43,7 @@ export interface ReadModelOptions {
  * ```
  */
 export async function readModel(path: string, options: ReadModelOptions = {}): Promise<ModelProto> {
-  const model = decodeModel(await Deno.readFile(path));
+  const model = decodeModel(await readFileExact(path));
   const baseDir = dirname(path);
   if ((options.externalData ?? "load") === "load") {
     await loadExternalData(model, { baseDir });

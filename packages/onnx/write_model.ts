@@ -12,7 +12,7 @@ import {
   TensorProto_DataLocation,
   TensorProtoSchema,
 } from "./_gen/onnx_pb.ts";
-import { encodeModel } from "./codec.ts";
+import { encodeModelTo } from "./codec.ts";
 import { isFixedSizeDataType } from "./data_type.ts";
 import { checkLocation, readExternalData } from "./external_data.ts";
 import { mapModelTensors, type TensorSite } from "./model_tensors.ts";
@@ -125,7 +125,13 @@ export async function writeModel(
       }
     }
     const out = mapModelTensors(model, (t) => replacements.get(t) ?? t);
-    await Deno.writeFile(path + suffix, encodeModel(out), { createNew: true });
+    {
+      // Streamed: tensor bytes go from the model to the file without a second copy in memory.
+      using file = await Deno.open(path + suffix, { write: true, createNew: true });
+      encodeModelTo(out, (chunk) => {
+        for (let n = 0; n < chunk.length;) n += file.writeSync(chunk.subarray(n));
+      });
+    }
     if (sideWritten) await Deno.rename(sidePath + suffix, sidePath);
     await Deno.rename(path + suffix, path);
   } catch (e) {
