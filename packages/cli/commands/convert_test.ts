@@ -1,0 +1,204 @@
+import assert from "node:assert/strict";
+import { create } from "@bufbuild/protobuf";
+import {
+  encodeModel,
+  makeGraph,
+  makeModel,
+  makeTensor,
+  StringStringEntryProtoSchema,
+  type TensorProto,
+  TensorProto_DataLocation,
+} from "@modelpress/onnx";
+import { memoryIo } from "../cli_io.ts";
+import { PROGRESS_MIN_BYTES } from "../file_progress.ts";
+import { main } from "../main.ts";
+import { richModel, SILERO_LEGACY } from "../testdata/rich_model.ts";
+import { runModel, sileroFeeds } from "../testdata/run_model.ts";
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "modelpress_convert_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("convert without options writes the same bytes it read", async () => {
+  await withTempDir(async (dir) => {
+    const io = memoryIo();
+    assert.equal(await main(["convert", SILERO_LEGACY, `${dir}/copy.onnx`], io), 0);
+    assert.deepEqual(await Deno.readFile(`${dir}/copy.onnx`), await Deno.readFile(SILERO_LEGACY));
+    assert.match(io.stdout.text(), /^read +\S+silero_vad_legacy\.onnx +1\.72 MiB +2 nodes/m);
+    assert.match(io.stdout.text(), /^wrote +\S+copy\.onnx +1\.72 MiB +model$/m);
+    assert.equal(io.stderr.text(), "");
+  });
+});
+
+Deno.test("convert --external-data-threshold splits a model that still runs the same", async () => {
+  await withTempDir(async (dir) => {
+    const io = memoryIo();
+    const args = [
+      "convert",
+      SILERO_LEGACY,
+      `${dir}/split.onnx`,
+      "--external-data-threshold",
+      "1KiB",
+    ];
+    assert.equal(await main(args, io), 0);
+    const out = io.stdout.text();
+    assert.match(out, /^wrote +\S+split\.onnx\.data +734 KiB +28 tensors of 1\.00 KiB or more$/m);
+    assert.match(out, /^24 tensors at or over the threshold stay inline: they are in subgraphs/m);
+    const split = await Deno.readFile(`${dir}/split.onnx`);
+    const data = await Deno.readFile(`${dir}/split.onnx.data`);
+    assert.ok(split.length < 1.1 * 1024 * 1024, "the model file shrank");
+    const original = await runModel(await Deno.readFile(SILERO_LEGACY), sileroFeeds("legacy"));
+    const converted = await runModel(split, sileroFeeds("legacy"), [
+      { path: "split.onnx.data", data },
+    ]);
+    assert.deepEqual(converted, original);
+
+    // And back: the external data is read and written inline again, byte for byte.
+    const back = memoryIo();
+    assert.equal(await main(["convert", `${dir}/split.onnx`, `${dir}/back.onnx`], back), 0);
+    assert.match(
+      back.stdout.text(),
+      /^read +split\.onnx\.data +734 KiB +external data, now inline$/m,
+    );
+    assert.deepEqual(await Deno.readFile(`${dir}/back.onnx`), await Deno.readFile(SILERO_LEGACY));
+  });
+});
+
+Deno.test("convert --location names the data file and says when nothing was moved", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeFile(`${dir}/rich.onnx`, encodeModel(richModel()));
+    const io = memoryIo();
+    const args = ["convert", `${dir}/rich.onnx`, `${dir}/out.onnx`];
+    assert.equal(
+      await main([...args, "--external-data-threshold=64", "--location", "w.bin"], io),
+      0,
+    );
+    assert.match(io.stdout.text(), /^wrote +\S+w\.bin +8\.00 KiB +2 tensors of 64 B or more$/m);
+    assert.ok((await Deno.stat(`${dir}/w.bin`)).isFile);
+
+    const none = memoryIo();
+    assert.equal(await main([...args, "--external-data-threshold", "1MiB"], none), 0);
+    assert.match(
+      none.stdout.text(),
+      /^No main-graph initializer or Constant has 1\.00 MiB or more of raw data: nothing was moved to 'out\.onnx\.data'\.$/m,
+    );
+  });
+});
+
+Deno.test("convert draws progress bars on a terminal stderr for big files only", async () => {
+  await withTempDir(async (dir) => {
+    const big = makeTensor("big", new Uint8Array(PROGRESS_MIN_BYTES + 1024));
+    await Deno.writeFile(
+      `${dir}/big.onnx`,
+      encodeModel(makeModel(makeGraph("g", { initializers: [big] }))),
+    );
+    const tty = memoryIo({ isTerminal: true, columns: 100 });
+    assert.equal(await main(["convert", `${dir}/big.onnx`, `${dir}/out.onnx`], tty), 0);
+    const bars = tty.stderr.text();
+    assert.match(bars, /\rread \S+big\.onnx \[/);
+    assert.match(bars, /\rwrite \S+out\.onnx \[/);
+    assert.ok(!tty.stdout.text().includes("\r"), "stdout stays clean");
+
+    const pipe = memoryIo({ isTerminal: false });
+    assert.equal(await main(["convert", `${dir}/big.onnx`, `${dir}/out.onnx`], pipe), 0);
+    assert.equal(pipe.stderr.text(), "");
+
+    await Deno.writeFile(`${dir}/small.onnx`, encodeModel(richModel()));
+    const small = memoryIo({ isTerminal: true });
+    assert.equal(await main(["convert", `${dir}/small.onnx`, `${dir}/s.onnx`], small), 0);
+    assert.equal(small.stderr.text(), "");
+  });
+});
+
+Deno.test("convert rejects bad options with exit code 2 before touching files", async () => {
+  const cases: [string[], RegExp][] = [
+    [["a.onnx"], /^error: Missing OUT/],
+    [[], /^error: Missing IN and OUT/],
+    [["a.onnx", "b.onnx", "c.onnx"], /^error: Unexpected argument 'c\.onnx'/],
+    [
+      ["a.onnx", "b.onnx", "--external-data-threshold", "lots"],
+      /^error: Option '--external-data-threshold': Cannot read 'lots' as a byte size/,
+    ],
+    [
+      ["a.onnx", "b.onnx", "--location", "x.data"],
+      /^error: Option '--location' needs '--external-data-threshold'/,
+    ],
+    [
+      ["a.onnx", "b.onnx", "--external-data-threshold", "1", "--location", "d/x"],
+      /^error: Option '--location': .*plain file name/,
+    ],
+    [["a.onnx", "b.onnx", "--force"], /^error: Unknown option '--force'/],
+  ];
+  for (const [args, message] of cases) {
+    const io = memoryIo();
+    assert.equal(await main(["convert", ...args], io), 2, args.join(" "));
+    assert.match(io.stderr.text(), message);
+    assert.match(io.stderr.text(), /Run 'modelpress convert --help' for details\.\n$/);
+  }
+});
+
+Deno.test("convert fails with exit code 1 and a clear message for bad input", async () => {
+  await withTempDir(async (dir) => {
+    const missing = memoryIo();
+    assert.equal(await main(["convert", `${dir}/none.onnx`, `${dir}/o.onnx`], missing), 1);
+    assert.equal(
+      missing.stderr.text(),
+      `error: Cannot convert '${dir}/none.onnx': file not found\n`,
+    );
+
+    await Deno.writeFile(`${dir}/bad.onnx`, new Uint8Array([0x08]));
+    const bad = memoryIo();
+    assert.equal(await main(["convert", `${dir}/bad.onnx`, `${dir}/o.onnx`], bad), 1);
+    assert.match(
+      bad.stderr.text(),
+      /^error: Cannot read '.*bad\.onnx': not a valid ONNX model \(at byte \d+: /,
+    );
+
+    const model = richModel();
+    const w = model.graph?.initializer[0] as TensorProto;
+    w.rawData = new Uint8Array(0);
+    w.dataLocation = TensorProto_DataLocation.EXTERNAL;
+    w.externalData = [create(StringStringEntryProtoSchema, { key: "location", value: "gone.bin" })];
+    await Deno.writeFile(`${dir}/ext.onnx`, encodeModel(model));
+    const ext = memoryIo();
+    assert.equal(await main(["convert", `${dir}/ext.onnx`, `${dir}/o.onnx`], ext), 1);
+    assert.equal(
+      ext.stderr.text(),
+      `error: Cannot read '${dir}/ext.onnx': cannot read tensor 'w': external file 'gone.bin' ` +
+        "is missing\n",
+    );
+    assert.ok(!(await exists(`${dir}/o.onnx`)), "nothing written on failure");
+
+    await Deno.writeFile(`${dir}/ok.onnx`, encodeModel(richModel()));
+    const unwritable = memoryIo();
+    assert.equal(
+      await main(["convert", `${dir}/ok.onnx`, `${dir}/no/such/dir/o.onnx`], unwritable),
+      1,
+    );
+    assert.equal(
+      unwritable.stderr.text(),
+      `error: Cannot write '${dir}/no/such/dir/o.onnx': file not found\n`,
+    );
+  });
+});
+
+Deno.test("convert --help prints usage and the options", async () => {
+  const io = memoryIo();
+  assert.equal(await main(["convert", "-h"], io), 0);
+  assert.match(io.stdout.text(), /^Usage: modelpress convert IN OUT/);
+  assert.match(io.stdout.text(), /--external-data-threshold BYTES/);
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
