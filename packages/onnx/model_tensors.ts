@@ -22,14 +22,26 @@ export interface TensorSite {
    * GraphProto.sparse_initializer) or `attribute` (an attribute's tensor or sparse tensor).
    */
   readonly kind: "initializer" | "sparse_initializer" | "attribute";
+  /**
+   * True for tensors of the main graph itself (its initializers and its nodes' attributes);
+   * false inside subgraphs (If/Loop/Scan bodies), functions and training graphs.
+   */
+  readonly inMainGraph: boolean;
 }
 
 /** Maps a tensor to itself (no change) or to a replacement. */
 export type TensorMapper = (tensor: TensorProto, site: TensorSite) => TensorProto;
 
-const INITIALIZER: TensorSite = Object.freeze({ kind: "initializer" });
-const SPARSE_INITIALIZER: TensorSite = Object.freeze({ kind: "sparse_initializer" });
-const ATTRIBUTE: TensorSite = Object.freeze({ kind: "attribute" });
+/** Sites by [inMainGraph ? 1 : 0]: frozen and shared, so walking allocates nothing per tensor. */
+const INITIALIZER: readonly TensorSite[] = [false, true].map((inMainGraph) =>
+  Object.freeze({ kind: "initializer" as const, inMainGraph })
+);
+const SPARSE_INITIALIZER: readonly TensorSite[] = [false, true].map((inMainGraph) =>
+  Object.freeze({ kind: "sparse_initializer" as const, inMainGraph })
+);
+const ATTRIBUTE: readonly TensorSite[] = [false, true].map((inMainGraph) =>
+  Object.freeze({ kind: "attribute" as const, inMainGraph })
+);
 
 /**
  * Lists every tensor in a model (see the module doc for where it looks), in a stable order.
@@ -73,7 +85,7 @@ export function modelTensors(model: ModelProto): TensorProto[] {
  * ```
  */
 export function mapModelTensors(model: ModelProto, map: TensorMapper): ModelProto {
-  const graph = model.graph && mapGraph(model.graph, map);
+  const graph = model.graph && mapGraph(model.graph, map, true);
   const functions = mapArray(model.functions, (f) => mapFunction(f, map));
   const trainingInfo = mapArray(model.trainingInfo, (t) => mapTrainingInfo(t, map));
   if (
@@ -88,13 +100,14 @@ export function mapModelTensors(model: ModelProto, map: TensorMapper): ModelProt
   return copy;
 }
 
-function mapGraph(graph: GraphProto, map: TensorMapper): GraphProto {
-  const initializer = mapArray(graph.initializer, (t) => map(t, INITIALIZER));
+function mapGraph(graph: GraphProto, map: TensorMapper, main: boolean): GraphProto {
+  const m = main ? 1 : 0;
+  const initializer = mapArray(graph.initializer, (t) => map(t, INITIALIZER[m]!));
   const sparseInitializer = mapArray(
     graph.sparseInitializer,
-    (s) => mapSparse(s, map, SPARSE_INITIALIZER),
+    (s) => mapSparse(s, map, SPARSE_INITIALIZER[m]!),
   );
-  const node = mapArray(graph.node, (n) => mapNode(n, map));
+  const node = mapArray(graph.node, (n) => mapNode(n, map, main));
   if (
     initializer === graph.initializer && sparseInitializer === graph.sparseInitializer &&
     node === graph.node
@@ -122,21 +135,22 @@ function mapSparse(
   return copy;
 }
 
-function mapNode(node: NodeProto, map: TensorMapper): NodeProto {
-  const attribute = mapArray(node.attribute, (a) => mapAttribute(a, map));
+function mapNode(node: NodeProto, map: TensorMapper, main: boolean): NodeProto {
+  const attribute = mapArray(node.attribute, (a) => mapAttribute(a, map, main));
   if (attribute === node.attribute) return node;
   const copy = shallowCopy(node);
   copy.attribute = attribute;
   return copy;
 }
 
-function mapAttribute(attr: AttributeProto, map: TensorMapper): AttributeProto {
-  const t = attr.t && map(attr.t, ATTRIBUTE);
-  const tensors = mapArray(attr.tensors, (x) => map(x, ATTRIBUTE));
-  const sparseTensor = attr.sparseTensor && mapSparse(attr.sparseTensor, map, ATTRIBUTE);
-  const sparseTensors = mapArray(attr.sparseTensors, (s) => mapSparse(s, map, ATTRIBUTE));
-  const g = attr.g && mapGraph(attr.g, map);
-  const graphs = mapArray(attr.graphs, (x) => mapGraph(x, map));
+function mapAttribute(attr: AttributeProto, map: TensorMapper, main: boolean): AttributeProto {
+  const site = ATTRIBUTE[main ? 1 : 0]!;
+  const t = attr.t && map(attr.t, site);
+  const tensors = mapArray(attr.tensors, (x) => map(x, site));
+  const sparseTensor = attr.sparseTensor && mapSparse(attr.sparseTensor, map, site);
+  const sparseTensors = mapArray(attr.sparseTensors, (s) => mapSparse(s, map, site));
+  const g = attr.g && mapGraph(attr.g, map, false);
+  const graphs = mapArray(attr.graphs, (x) => mapGraph(x, map, false));
   if (
     t === attr.t && tensors === attr.tensors && sparseTensor === attr.sparseTensor &&
     sparseTensors === attr.sparseTensors && g === attr.g && graphs === attr.graphs
@@ -154,8 +168,8 @@ function mapAttribute(attr: AttributeProto, map: TensorMapper): AttributeProto {
 }
 
 function mapFunction(fn: FunctionProto, map: TensorMapper): FunctionProto {
-  const node = mapArray(fn.node, (n) => mapNode(n, map));
-  const attributeProto = mapArray(fn.attributeProto, (a) => mapAttribute(a, map));
+  const node = mapArray(fn.node, (n) => mapNode(n, map, false));
+  const attributeProto = mapArray(fn.attributeProto, (a) => mapAttribute(a, map, false));
   if (node === fn.node && attributeProto === fn.attributeProto) return fn;
   const copy = shallowCopy(fn);
   copy.node = node;
@@ -164,8 +178,8 @@ function mapFunction(fn: FunctionProto, map: TensorMapper): FunctionProto {
 }
 
 function mapTrainingInfo(info: TrainingInfoProto, map: TensorMapper): TrainingInfoProto {
-  const initialization = info.initialization && mapGraph(info.initialization, map);
-  const algorithm = info.algorithm && mapGraph(info.algorithm, map);
+  const initialization = info.initialization && mapGraph(info.initialization, map, false);
+  const algorithm = info.algorithm && mapGraph(info.algorithm, map, false);
   if (initialization === info.initialization && algorithm === info.algorithm) return info;
   const copy = shallowCopy(info);
   if (initialization !== undefined) copy.initialization = initialization;

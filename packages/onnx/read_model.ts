@@ -20,6 +20,8 @@ export interface ReadModelOptions {
    *   them tensor by tensor. Use this for models larger than memory allows.
    */
   readonly externalData?: "load" | "lazy";
+  /** Called as the model file is read, with bytes read and the file size. */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -43,7 +45,9 @@ export interface ReadModelOptions {
  * ```
  */
 export async function readModel(path: string, options: ReadModelOptions = {}): Promise<ModelProto> {
-  const model = decodeModel(await readFileExact(path));
+  const model = decodeModel(
+    await readFileExact(path, options.onProgress ? { onProgress: options.onProgress } : {}),
+  );
   const baseDir = dirname(path);
   if ((options.externalData ?? "load") === "load") {
     await loadExternalData(model, { baseDir });

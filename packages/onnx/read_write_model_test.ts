@@ -75,7 +75,11 @@ for (const [version, kinds] of [["legacy", ["initializer"]], ["v5", ["attribute"
     const expected = await runModel(encodeModel(original), sileroFeeds(version));
     await withTempDir(async (dir) => {
       const path = join(dir, "model.onnx");
-      await writeModel(path, original, { externalDataThreshold: 1024, externalKinds: kinds });
+      await writeModel(path, original, {
+        externalDataThreshold: 1024,
+        externalKinds: kinds,
+        externalSubgraphTensors: true,
+      });
 
       const side = await Deno.stat(join(dir, "model.onnx.data"));
       const entries = await externalEntries(path);
@@ -99,6 +103,40 @@ for (const [version, kinds] of [["legacy", ["initializer"]], ["v5", ["attribute"
     });
   });
 }
+
+Deno.test("writeModel() by default moves only main-graph tensors, and onnxruntime-web runs the result", async () => {
+  const original = decodeModel(await Deno.readFile(SILERO("legacy")));
+  const expected = await runModel(encodeModel(original), sileroFeeds("legacy"));
+  await withTempDir(async (dir) => {
+    const path = join(dir, "model.onnx");
+    const progress: number[] = [];
+    const result = await writeModel(path, original, {
+      externalDataThreshold: 1024,
+      externalKinds: ["initializer", "attribute"],
+      onProgress: (done, total) => progress.push(done / total),
+    });
+    const mainBig: TensorProto[] = [];
+    const subgraphBig: TensorProto[] = [];
+    mapModelTensors(original, (t, site) => {
+      if (tensorByteLength(t) >= 1024) (site.inMainGraph ? mainBig : subgraphBig).push(t);
+      return t;
+    });
+    const entries = await externalEntries(path);
+    assert.equal(entries.length, mainBig.length);
+    assert.ok(subgraphBig.length > 0, "silero legacy keeps big tensors in its If branches");
+    assert.equal(result.external?.tensors, mainBig.length);
+    assert.equal(result.external?.bytes, (await Deno.stat(join(dir, "model.onnx.data"))).size);
+    assert.equal(result.modelBytes, (await Deno.stat(path)).size);
+    assert.equal(progress.at(-1), 1);
+    assert.ok(progress.every((p, i) => p <= 1 && (i === 0 || p >= progress[i - 1]! || p === 1)));
+    // onnxruntime-web loads main-graph external data handed to it by location.
+    const data = await Deno.readFile(join(dir, "model.onnx.data"));
+    const got = await runModel(await Deno.readFile(path), sileroFeeds("legacy"), {
+      externalData: [{ path: "model.onnx.data", data }],
+    });
+    assert.deepEqual(got, expected);
+  });
+});
 
 function smallModel(): ModelProto {
   return makeModel(makeGraph("small", {

@@ -12,7 +12,7 @@ import {
   TensorProto_DataLocation,
   TensorProtoSchema,
 } from "./_gen/onnx_pb.ts";
-import { encodeModelTo } from "./codec.ts";
+import { encodedModelSize, encodeModelTo } from "./codec.ts";
 import { isFixedSizeDataType } from "./data_type.ts";
 import { checkLocation, readExternalData } from "./external_data.ts";
 import { mapModelTensors, type TensorSite } from "./model_tensors.ts";
@@ -35,6 +35,33 @@ export interface WriteModelOptions {
    * indices.
    */
   readonly externalKinds?: readonly TensorSite["kind"][];
+  /**
+   * Also move tensors inside subgraphs (If/Loop/Scan bodies), functions and training graphs.
+   * Default false: onnxruntime-web (1.30) cannot load external data of subgraph tensors
+   * ("external data path could not be canonicalized"), so such a model would not run there.
+   */
+  readonly externalSubgraphTensors?: boolean;
+  /** Called as bytes are written: `done` and `total` over the side file and the model file. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** What {@linkcode writeModel} wrote. */
+export interface WriteModelResult {
+  /** Bytes of the model file. */
+  readonly modelBytes: number;
+  /** The side file, when tensors went to one. */
+  readonly external: {
+    /** Its location as written in the model (relative to the model's directory). */
+    readonly location: string;
+    /** Its path on disk. */
+    readonly path: string;
+    /** Its size in bytes, padding included. */
+    readonly bytes: number;
+    /** How many tensors it holds. */
+    readonly tensors: number;
+  } | undefined;
+  /** Tensors left inline that were external before (loaded from their side files). */
+  readonly inlined: number;
 }
 
 /**
@@ -48,7 +75,9 @@ export interface WriteModelOptions {
  *
  * @param path The model file to write.
  * @param model The model.
- * @param options `externalDataThreshold`, `location`, `align`, `externalKinds`.
+ * @param options `externalDataThreshold`, `location`, `align`, `externalKinds`,
+ *   `externalSubgraphTensors`, `onProgress`.
+ * @returns What was written: sizes, the side file, how many tensors moved.
  * @throws {RangeError} When `align` or `externalDataThreshold` is not a positive integer / a
  *   non-negative number, or a tensor's data do not match its dims.
  * @throws {TypeError} When `location` is absolute, leaves the model's directory or is the model
@@ -65,8 +94,10 @@ export async function writeModel(
   path: string,
   model: ModelProto,
   options: WriteModelOptions = {},
-): Promise<void> {
+): Promise<WriteModelResult> {
   const threshold = options.externalDataThreshold;
+  const subgraphs = options.externalSubgraphTensors ?? false;
+  const onProgress = options.onProgress;
   const align = options.align ?? 4096;
   const location = options.location ?? `${basename(path)}.data`;
   const kinds = new Set(options.externalKinds ?? ["initializer"]);
@@ -92,7 +123,8 @@ export async function writeModel(
   mapModelTensors(model, (t, site) => {
     if (external.has(t) || inline.has(t)) return t;
     const size = isFixedSizeDataType(t.dataType) ? tensorByteLength(t) : 0;
-    if (threshold !== undefined && kinds.has(site.kind) && size > 0 && size >= threshold) {
+    const movable = kinds.has(site.kind) && (site.inMainGraph || subgraphs);
+    if (threshold !== undefined && movable && size > 0 && size >= threshold) {
       external.add(t);
     } else if (t.dataLocation === TensorProto_DataLocation.EXTERNAL) {
       inline.add(t);
@@ -103,37 +135,56 @@ export async function writeModel(
   const suffix = `.tmp-${crypto.randomUUID()}`;
   const replacements = new Map<TensorProto, TensorProto>();
   let sideWritten = false;
+  let sideBytes = 0;
   try {
     for (const t of inline) {
       replacements.set(t, copyWith(t, { rawData: await readExternalData(t) }));
     }
+    let externalTotal = 0;
+    for (const t of external) externalTotal += tensorByteLength(t) + align;
+    // Progress total: the side file (upper bound with padding) plus the model, sized once the
+    // replacements are known; reported against the final size at the end.
+    let done = 0;
     if (external.size > 0) {
       await Deno.mkdir(dirname(sidePath), { recursive: true });
       using file = await Deno.open(sidePath + suffix, { write: true, createNew: true });
       sideWritten = true;
-      let pos = 0;
       for (const t of external) {
-        const pad = (align - (pos % align)) % align;
+        const pad = (align - (sideBytes % align)) % align;
         if (pad > 0) {
           await writeAll(file, new Uint8Array(pad));
-          pos += pad;
+          sideBytes += pad;
         }
         const bytes = await rawBytes(t);
         await writeAll(file, bytes);
-        replacements.set(t, copyWith(t, externalData(location, pos, bytes.length)));
-        pos += bytes.length;
+        replacements.set(t, copyWith(t, externalData(location, sideBytes, bytes.length)));
+        sideBytes += bytes.length;
+        done += pad + bytes.length;
+        onProgress?.(done, externalTotal);
       }
     }
     const out = mapModelTensors(model, (t) => replacements.get(t) ?? t);
+    const modelSize = encodedModelSize(out);
+    const total = sideBytes + modelSize;
     {
       // Streamed: tensor bytes go from the model to the file without a second copy in memory.
       using file = await Deno.open(path + suffix, { write: true, createNew: true });
       encodeModelTo(out, (chunk) => {
         for (let n = 0; n < chunk.length;) n += file.writeSync(chunk.subarray(n));
+        done += chunk.length;
+        onProgress?.(Math.min(done, total), total);
       });
     }
     if (sideWritten) await Deno.rename(sidePath + suffix, sidePath);
     await Deno.rename(path + suffix, path);
+    onProgress?.(total, total);
+    return {
+      modelBytes: modelSize,
+      external: sideWritten
+        ? { location, path: sidePath, bytes: sideBytes, tensors: external.size }
+        : undefined,
+      inlined: inline.size,
+    };
   } catch (e) {
     await Deno.remove(path + suffix).catch(() => {});
     if (sideWritten) await Deno.remove(sidePath + suffix).catch(() => {});
