@@ -1,52 +1,49 @@
 import assert from "node:assert/strict";
+import { readFileExact } from "@modelpress/onnx";
 import { memorySink } from "./cli_io.ts";
-import { readFileWithProgress, writeFileWithProgress } from "./file_progress.ts";
+import { FileProgress } from "./file_progress.ts";
 
-Deno.test("writeFileWithProgress() writes parts in order and readFileWithProgress() reads them back", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const path = `${dir}/f.bin`;
-    const a = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
-    const b = Uint8Array.from({ length: 77 }, (_, i) => 255 - i);
-    const written = await writeFileWithProgress(path, [a, b], { chunkBytes: 64 });
-    assert.equal(written, 1077);
-    const back = await readFileWithProgress(path, { chunkBytes: 100 });
-    assert.deepEqual(back, new Uint8Array([...a, ...b]));
-    assert.deepEqual(await Deno.readFile(path), back);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("readFileWithProgress() draws a bar on a terminal for files over minBytes only", async () => {
+Deno.test("FileProgress draws a bar on a terminal for totals of minBytes or more only", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/f.bin`;
     await Deno.writeFile(path, new Uint8Array(4096));
     const tty = memorySink({ isTerminal: true });
-    await readFileWithProgress(path, { progress: tty, minBytes: 1024, chunkBytes: 512 });
-    assert.match(tty.text(), /read .*f\.bin \[/);
-    assert.ok(tty.text().endsWith("\r\u001b[K"), "the bar's line is cleared at the end");
+    {
+      using progress = new FileProgress(tty, `read ${path}`, { minBytes: 1024 });
+      await readFileExact(path, { onProgress: progress.onProgress });
+    }
+    assert.match(tty.text(), /^\rread .*f\.bin \[=+\] 100%/);
+    assert.ok(tty.text().endsWith("\r\u001b[K"), "the bar's line is cleared when disposed");
 
     const small = memorySink({ isTerminal: true });
-    await readFileWithProgress(path, { progress: small, minBytes: 8192 });
+    {
+      using progress = new FileProgress(small, "read", { minBytes: 8192 });
+      await readFileExact(path, { onProgress: progress.onProgress });
+    }
     assert.equal(small.text(), "");
 
     const pipe = memorySink({ isTerminal: false });
-    await writeFileWithProgress(path, new Uint8Array(4096), { progress: pipe, minBytes: 0 });
+    {
+      using progress = new FileProgress(pipe, "read", { minBytes: 0 });
+      await readFileExact(path, { onProgress: progress.onProgress });
+    }
     assert.equal(pipe.text(), "");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("readFileWithProgress() reads an empty file and fails on a missing one", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeFile(`${dir}/empty`, new Uint8Array(0));
-    assert.equal((await readFileWithProgress(`${dir}/empty`)).length, 0);
-    await assert.rejects(() => readFileWithProgress(`${dir}/missing`), Deno.errors.NotFound);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+Deno.test("FileProgress starts a new bar when the total changes, and clears the old one", () => {
+  const tty = memorySink({ isTerminal: true, columns: 80 });
+  {
+    using progress = new FileProgress(tty, "write", { minBytes: 1024 });
+    progress.onProgress(1024, 2048);
+    progress.onProgress(2048, 4096);
   }
+  const draws = tty.text().split("\r").filter((s) => s.startsWith("write"));
+  assert.equal(draws.length, 2);
+  assert.match(draws[0] ?? "", /50%\s+1\.00 KiB \/ 2\.00 KiB/);
+  assert.match(draws[1] ?? "", /50%\s+2\.00 KiB \/ 4\.00 KiB/);
+  assert.equal(tty.text().split("\r\u001b[K").length - 1, 2, "each bar is cleared once");
 });

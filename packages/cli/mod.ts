@@ -22,4 +22,3 @@ export * from "./byte_size.ts";
 export * from "./progress_bar.ts";
 export * from "./file_progress.ts";
 export * from "./summarize_model.ts";
-export * from "./model_files.ts";

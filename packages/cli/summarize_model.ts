@@ -8,6 +8,7 @@ import {
   elementCount,
   isFixedSizeDataType,
   type ModelProto,
+  modelTensors,
   nodeLabel,
   type NodeProto,
   type SparseTensorProto,
@@ -20,8 +21,6 @@ import {
   type ValueInfoProto,
   walkGraphs,
 } from "@modelpress/onnx";
-
-import { walkTensors } from "./_walk_tensors.ts";
 
 /** Version tag of the {@linkcode ModelSummary} shape; changes whenever the shape does. */
 export const SUMMARY_SCHEMA = "modelpress.inspect/1";
@@ -516,7 +515,7 @@ function summarizeExternalData(
   fileBytes: ReadonlyMap<string, number>,
 ): ExternalDataSummary[] {
   const files = new Map<string, MutableTally>();
-  for (const { tensor } of walkTensors(model)) {
+  for (const tensor of modelTensors(model)) {
     if (tensor.dataLocation !== TensorProto_DataLocation.EXTERNAL) continue;
     const location = tensor.externalData.find((e) => e.key === "location")?.value ?? "";
     const file = files.get(location) ?? emptyTally();

@@ -3,25 +3,32 @@
  * and encode it again, optionally moving large tensors to an external data file.
  *
  * The input's own external data (if any) is read and, without a threshold, written inline, so
- * that OUT never depends on files next to IN. With a threshold, every initializer and Constant
- * node value of the main graph whose raw data has at least that many bytes goes to
- * `<OUT name>.data` (or `--location`) next to OUT, at 64-byte aligned offsets. Tensors inside
- * subgraphs stay inline: onnxruntime-web 1.30 cannot load their external data. What was done is printed on stdout; progress bars for big
- * files go to stderr when it is a terminal.
+ * that OUT never depends on files next to IN. With a threshold, `writeModel` of
+ * `@modelpress/onnx` puts every main-graph initializer of at least that many bytes into
+ * `<OUT name>.data` (or `--location`) next to OUT, at 4096-byte aligned offsets. Tensors inside
+ * subgraphs stay inline: onnxruntime-web 1.30 cannot load their external data. What was done is
+ * printed on stdout; progress bars for big files go to stderr when it is a terminal.
  * @module
  */
-import { basename } from "node:path";
-import { formatBytes, parseByteSize } from "../byte_size.ts";
-import type { CliIo } from "../cli_io.ts";
-import { type Command, commandFailure, statInputFile } from "../command.ts";
-import { formatTable } from "../format_table.ts";
+import { basename, dirname, join } from "node:path";
 import {
-  checkDataFileName,
-  type LoadedModel,
-  loadModelFile,
-  type SavedModel,
-  saveModelFile,
-} from "../model_files.ts";
+  externalDataInfo,
+  isFixedSizeDataType,
+  loadExternalData,
+  mapModelTensors,
+  type ModelProto,
+  modelTensors,
+  readModel,
+  tensorByteLength,
+  TensorProto_DataLocation,
+  writeModel,
+  type WriteModelResult,
+} from "@modelpress/onnx";
+import { formatBytes, parseByteSize } from "../byte_size.ts";
+import type { CliIo, TextSink } from "../cli_io.ts";
+import { type Command, commandFailure, statInputFile } from "../command.ts";
+import { FileProgress } from "../file_progress.ts";
+import { formatTable } from "../format_table.ts";
 import { parseArgs, UsageError } from "../parse_args.ts";
 
 const HELP = `Usage: modelpress convert IN OUT [--external-data-threshold BYTES] [--location NAME]
@@ -30,11 +37,11 @@ Decodes the ONNX model IN and writes it to OUT. External data that IN refers to 
 and written inline, unless a threshold moves tensors to an external data file again.
 
 Options:
-  --external-data-threshold BYTES  Store main-graph initializers and Constant values with at
-                                   least BYTES of raw data in an external data file next to
-                                   OUT (subgraph tensors stay inline: onnxruntime-web cannot
-                                   load them). BYTES: a number with an optional unit, such as
-                                   1024, 64KiB, 1MB
+  --external-data-threshold BYTES  Store main-graph initializers with at least BYTES of
+                                   data in an external data file next to OUT (subgraph
+                                   tensors stay inline: onnxruntime-web cannot load them).
+                                   BYTES: a number with an optional unit, such as 1024,
+                                   64KiB, 1MB
   --location NAME                  File name of the external data file
                                    (default: OUT's file name + ".data")
   -h, --help                       Show this help
@@ -95,34 +102,36 @@ async function runConvert(args: readonly string[], io: CliIo): Promise<number> {
     if (threshold === undefined) {
       throw new UsageError("Option '--location' needs '--external-data-threshold'");
     }
-    try {
-      checkDataFileName(location);
-    } catch (e) {
-      throw new UsageError(`Option '--location': ${(e as Error).message}`);
+    // A plain file name, so that convert never writes outside OUT's folder.
+    if (location === "" || location === "." || location === ".." || /[\\/]/.test(location)) {
+      throw new UsageError(
+        `Option '--location': '${location}' must be a plain file name (no folders)`,
+      );
     }
   }
 
-  await statInputFile("convert", input);
-  let loaded: LoadedModel;
+  const { size: inputBytes } = await statInputFile("convert", input);
+  let read: { model: ModelProto; externalFiles: ExternalFile[] };
   try {
-    loaded = await loadModelFile(input, { inlineExternalData: true, progress: io.stderr });
+    read = await readInlined(input, io.stderr);
   } catch (e) {
     throw commandFailure(e, { verb: "read", path: input });
   }
   const rows: string[][] = [[
     "read",
     input,
-    formatBytes(loaded.bytes),
-    `${loaded.model.graph?.node.length ?? 0} nodes in the main graph`,
+    formatBytes(inputBytes),
+    `${read.model.graph?.node.length ?? 0} nodes in the main graph`,
   ]];
-  for (const file of loaded.externalFiles) {
+  for (const file of read.externalFiles) {
     rows.push(["read", file.location, formatBytes(file.bytes), "external data, now inline"]);
   }
 
-  let saved: SavedModel;
+  let written: WriteModelResult;
   try {
-    saved = await saveModelFile(output, loaded.model, {
-      progress: io.stderr,
+    using progress = new FileProgress(io.stderr, `write ${output}`);
+    written = await writeModel(output, read.model, {
+      onProgress: progress.onProgress,
       ...(threshold === undefined ? {} : { externalDataThreshold: threshold }),
       ...(location === undefined ? {} : { location }),
     });
@@ -133,37 +142,84 @@ async function runConvert(args: readonly string[], io: CliIo): Promise<number> {
       { verb: "write", path: output },
     );
   }
-  if (saved.externalFile) {
+  if (written.external) {
     rows.push([
       "wrote",
-      saved.externalFile.path,
-      formatBytes(saved.externalFile.bytes),
-      `${plural(saved.externalFile.tensors, "tensor")} of ${formatBytes(threshold ?? 0)} or more`,
+      written.external.path,
+      formatBytes(written.external.bytes),
+      `${plural(written.external.tensors, "tensor")} of ${formatBytes(threshold ?? 0)} or more`,
     ]);
   }
-  rows.push(["wrote", output, formatBytes(saved.bytes), "model"]);
+  rows.push(["wrote", output, formatBytes(written.modelBytes), "model"]);
   io.stdout.write(formatTable(rows, { align: ["left", "left", "right", "left"] }));
-  const notes: string[] = [];
-  if (threshold !== undefined && !saved.externalFile) {
-    notes.push(
-      `No main-graph initializer or Constant has ${formatBytes(threshold)} or more of raw ` +
-        `data: nothing was moved to '${location ?? `${basename(output)}.data`}'.`,
+  if (threshold === undefined) return 0;
+  if (!written.external) {
+    io.stdout.write(
+      `No main-graph initializer has ${formatBytes(threshold)} or more of data: nothing was ` +
+        `moved to '${location ?? `${basename(output)}.data`}'.\n`,
     );
   }
-  if (saved.keptInline.typedFields > 0) {
-    notes.push(
-      `${plural(saved.keptInline.typedFields, "tensor")} at or over the threshold stay inline: ` +
-        "their data is in typed fields (float_data, ...), not raw_data.",
+  const inSubgraphs = subgraphInitializers(read.model, threshold);
+  if (inSubgraphs > 0) {
+    io.stdout.write(
+      `${plural(inSubgraphs, "tensor")} at or over the threshold stay inline: they are in ` +
+        "subgraphs, whose external data onnxruntime-web cannot load.\n",
     );
   }
-  if (saved.keptInline.subgraphs > 0) {
-    notes.push(
-      `${plural(saved.keptInline.subgraphs, "tensor")} at or over the threshold stay inline: ` +
-        "they are in subgraphs, whose external data onnxruntime-web cannot load.",
-    );
-  }
-  for (const note of notes) io.stdout.write(`${note}\n`);
   return 0;
+}
+
+/** An external data file that the input referred to. */
+interface ExternalFile {
+  readonly location: string;
+  readonly bytes: number;
+}
+
+/**
+ * Reads a model and loads its external data into `raw_data`, with progress bars for big files.
+ * Lazily first, then tensor by tensor: `readModel`'s `"load"` reports no progress for side files.
+ */
+async function readInlined(
+  path: string,
+  sink: TextSink,
+): Promise<{ model: ModelProto; externalFiles: ExternalFile[] }> {
+  let model: ModelProto;
+  {
+    using progress = new FileProgress(sink, `read ${path}`);
+    model = await readModel(path, { externalData: "lazy", onProgress: progress.onProgress });
+  }
+  const external = [...new Set(modelTensors(model))]
+    .filter((t) => t.dataLocation === TensorProto_DataLocation.EXTERNAL)
+    .map((tensor) => ({ tensor, info: externalDataInfo(tensor) }));
+  const total = external.reduce((sum, e) => sum + e.info.length, 0);
+  {
+    using progress = new FileProgress(sink, `read external data of ${path}`);
+    let done = 0;
+    for (const { tensor, info } of external) {
+      await loadExternalData(tensor);
+      done += info.length;
+      progress.onProgress(done, total);
+    }
+  }
+  const externalFiles: ExternalFile[] = [];
+  for (const location of new Set(external.map((e) => e.info.location))) {
+    externalFiles.push({ location, bytes: (await Deno.stat(join(dirname(path), location))).size });
+  }
+  return { model, externalFiles };
+}
+
+/**
+ * Initializers of at least `threshold` bytes outside the main graph: those `writeModel` keeps
+ * inline by default (`externalSubgraphTensors`), which the user may wonder about.
+ */
+function subgraphInitializers(model: ModelProto, threshold: number): number {
+  let count = 0;
+  mapModelTensors(model, (t, site) => {
+    const size = isFixedSizeDataType(t.dataType) ? tensorByteLength(t) : 0;
+    if (site.kind === "initializer" && !site.inMainGraph && size > 0 && size >= threshold) count++;
+    return t;
+  });
+  return count;
 }
 
 function plural(n: number, word: string): string {

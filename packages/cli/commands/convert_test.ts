@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { create } from "@bufbuild/protobuf";
+import { clearField, create } from "@bufbuild/protobuf";
 import {
   encodeModel,
   makeGraph,
@@ -8,12 +8,13 @@ import {
   StringStringEntryProtoSchema,
   type TensorProto,
   TensorProto_DataLocation,
+  TensorProtoSchema,
 } from "@modelpress/onnx";
 import { memoryIo } from "../cli_io.ts";
 import { PROGRESS_MIN_BYTES } from "../file_progress.ts";
 import { main } from "../main.ts";
-import { richModel, SILERO_LEGACY } from "../testdata/rich_model.ts";
-import { runModel, sileroFeeds } from "../testdata/run_model.ts";
+import { richModel, runnableModel, SILERO_LEGACY } from "../testdata/rich_model.ts";
+import { runModel, runnableFeeds, sileroFeeds } from "../testdata/run_model.ts";
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "modelpress_convert_" });
@@ -29,6 +30,7 @@ Deno.test("convert without options writes the same bytes it read", async () => {
     const io = memoryIo();
     assert.equal(await main(["convert", SILERO_LEGACY, `${dir}/copy.onnx`], io), 0);
     assert.deepEqual(await Deno.readFile(`${dir}/copy.onnx`), await Deno.readFile(SILERO_LEGACY));
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["copy.onnx"]);
     assert.match(io.stdout.text(), /^read +\S+silero_vad_legacy\.onnx +1\.72 MiB +2 nodes/m);
     assert.match(io.stdout.text(), /^wrote +\S+copy\.onnx +1\.72 MiB +model$/m);
     assert.equal(io.stderr.text(), "");
@@ -69,6 +71,31 @@ Deno.test("convert --external-data-threshold splits a model that still runs the 
   });
 });
 
+Deno.test("convert --external-data-threshold moves initializers, typed fields too, not Constants", async () => {
+  await withTempDir(async (dir) => {
+    const model = runnableModel();
+    const w = model.graph?.initializer[0] as TensorProto;
+    w.floatData = Array.from(new Float32Array(w.rawData.slice().buffer));
+    clearField(w, TensorProtoSchema.field.rawData);
+    await Deno.writeFile(`${dir}/r.onnx`, encodeModel(model));
+    const original = await runModel(encodeModel(model), runnableFeeds());
+    const io = memoryIo();
+    const args = ["convert", `${dir}/r.onnx`, `${dir}/s.onnx`, "--external-data-threshold", "1KiB"];
+    assert.equal(await main(args, io), 0);
+    // w (256 floats in float_data) moves; the Constant's 1 KiB value stays inline, as writeModel's
+    // default externalKinds says.
+    assert.match(
+      io.stdout.text(),
+      /^wrote +\S+s\.onnx\.data +1\.00 KiB +1 tensor of 1\.00 KiB or more$/m,
+    );
+    const split = await runModel(await Deno.readFile(`${dir}/s.onnx`), runnableFeeds(), [
+      { path: "s.onnx.data", data: await Deno.readFile(`${dir}/s.onnx.data`) },
+    ]);
+    assert.deepEqual(split, original);
+    assert.equal(original.z?.[255], -256 * 255 / 8);
+  });
+});
+
 Deno.test("convert --location names the data file and says when nothing was moved", async () => {
   await withTempDir(async (dir) => {
     await Deno.writeFile(`${dir}/rich.onnx`, encodeModel(richModel()));
@@ -85,7 +112,7 @@ Deno.test("convert --location names the data file and says when nothing was move
     assert.equal(await main([...args, "--external-data-threshold", "1MiB"], none), 0);
     assert.match(
       none.stdout.text(),
-      /^No main-graph initializer or Constant has 1\.00 MiB or more of raw data: nothing was moved to 'out\.onnx\.data'\.$/m,
+      /^No main-graph initializer has 1\.00 MiB or more of data: nothing was moved to 'out\.onnx\.data'\.$/m,
     );
   });
 });
@@ -107,6 +134,20 @@ Deno.test("convert draws progress bars on a terminal stderr for big files only",
     const pipe = memoryIo({ isTerminal: false });
     assert.equal(await main(["convert", `${dir}/big.onnx`, `${dir}/out.onnx`], pipe), 0);
     assert.equal(pipe.stderr.text(), "");
+
+    const split = [
+      "convert",
+      `${dir}/big.onnx`,
+      `${dir}/split.onnx`,
+      "--external-data-threshold=1MiB",
+    ];
+    const splitTty = memoryIo({ isTerminal: true });
+    assert.equal(await main(split, splitTty), 0);
+    assert.match(splitTty.stderr.text(), /\rwrite \S+split\.onnx \[/);
+    const backTty = memoryIo({ isTerminal: true });
+    assert.equal(await main(["convert", `${dir}/split.onnx`, `${dir}/back.onnx`], backTty), 0);
+    assert.match(backTty.stderr.text(), /\rread external data of \S+split\.onnx \[/);
+    assert.ok(backTty.stderr.text().endsWith("\r\u001b[K"), "the last bar's line is cleared");
 
     await Deno.writeFile(`${dir}/small.onnx`, encodeModel(richModel()));
     const small = memoryIo({ isTerminal: true });
@@ -130,6 +171,10 @@ Deno.test("convert rejects bad options with exit code 2 before touching files", 
     ],
     [
       ["a.onnx", "b.onnx", "--external-data-threshold", "1", "--location", "d/x"],
+      /^error: Option '--location': .*plain file name/,
+    ],
+    [
+      ["a.onnx", "b.onnx", "--external-data-threshold", "1", "--location", ".."],
       /^error: Option '--location': .*plain file name/,
     ],
     [["a.onnx", "b.onnx", "--force"], /^error: Unknown option '--force'/],
@@ -159,20 +204,29 @@ Deno.test("convert fails with exit code 1 and a clear message for bad input", as
       /^error: Cannot read '.*bad\.onnx': not a valid ONNX model \(at byte \d+: /,
     );
 
-    const model = richModel();
-    const w = model.graph?.initializer[0] as TensorProto;
-    w.rawData = new Uint8Array(0);
-    w.dataLocation = TensorProto_DataLocation.EXTERNAL;
-    w.externalData = [create(StringStringEntryProtoSchema, { key: "location", value: "gone.bin" })];
-    await Deno.writeFile(`${dir}/ext.onnx`, encodeModel(model));
-    const ext = memoryIo();
-    assert.equal(await main(["convert", `${dir}/ext.onnx`, `${dir}/o.onnx`], ext), 1);
-    assert.equal(
-      ext.stderr.text(),
-      `error: Cannot read '${dir}/ext.onnx': cannot read tensor 'w': external file 'gone.bin' ` +
-        "is missing\n",
-    );
-    assert.ok(!(await exists(`${dir}/o.onnx`)), "nothing written on failure");
+    await Deno.writeFile(`${dir}/short.bin`, new Uint8Array(10));
+    const external: [string, string][] = [
+      ["gone.bin", "external file 'gone.bin' is missing"],
+      ["short.bin", "external file 'short.bin' has 10 bytes, but offset 0 + length 64 runs past"],
+      ["../etc/passwd", "external location '../etc/passwd' leaves the model's directory"],
+    ];
+    for (const [location, reason] of external) {
+      const model = richModel();
+      const w = model.graph?.initializer[0] as TensorProto;
+      w.rawData = new Uint8Array(0);
+      w.dataLocation = TensorProto_DataLocation.EXTERNAL;
+      w.externalData = [create(StringStringEntryProtoSchema, { key: "location", value: location })];
+      await Deno.writeFile(`${dir}/ext.onnx`, encodeModel(model));
+      const ext = memoryIo();
+      assert.equal(await main(["convert", `${dir}/ext.onnx`, `${dir}/o.onnx`], ext), 1);
+      assert.ok(
+        ext.stderr.text().startsWith(
+          `error: Cannot read '${dir}/ext.onnx': cannot read tensor 'w': ${reason}`,
+        ),
+        ext.stderr.text(),
+      );
+      assert.ok(!(await exists(`${dir}/o.onnx`)), "nothing written on failure");
+    }
 
     await Deno.writeFile(`${dir}/ok.onnx`, encodeModel(richModel()));
     const unwritable = memoryIo();

@@ -43,11 +43,13 @@
  * the element data wherever it is stored (inline or external).
  * @module
  */
+import { dirname, join } from "node:path";
+import { checkLocation, decodeModel, readFileExact } from "@modelpress/onnx";
 import { formatBytes } from "../byte_size.ts";
 import type { CliIo } from "../cli_io.ts";
 import { type Command, commandFailure, statInputFile } from "../command.ts";
+import { FileProgress } from "../file_progress.ts";
 import { formatTable, printable } from "../format_table.ts";
-import { loadModelFile, resolveLocation } from "../model_files.ts";
 import { parseArgs, UsageError } from "../parse_args.ts";
 import {
   externalDataLocations,
@@ -112,13 +114,19 @@ async function runInspect(args: readonly string[], io: CliIo): Promise<number> {
   await statInputFile("inspect", path);
   let summary: ModelSummary;
   try {
-    const { model, bytes } = await loadModelFile(path, { progress: io.stderr });
+    let bytes: Uint8Array;
+    {
+      using progress = new FileProgress(io.stderr, `read ${path}`);
+      bytes = await readFileExact(path, { onProgress: progress.onProgress });
+    }
+    // Not readModel: a missing or short side file is something to report, not a failure.
+    const model = decodeModel(bytes);
     const externalFileBytes = new Map<string, number>();
     for (const location of externalDataLocations(model)) {
       const size = await fileSize(path, location);
       if (size !== null) externalFileBytes.set(location, size);
     }
-    summary = summarizeModel(model, { file: { path, bytes }, externalFileBytes });
+    summary = summarizeModel(model, { file: { path, bytes: bytes.length }, externalFileBytes });
   } catch (e) {
     throw commandFailure(e, { verb: "inspect", path });
   }
@@ -324,15 +332,10 @@ function shorten(text: string): string {
 }
 
 async function fileSize(modelPath: string, location: string): Promise<number | null> {
-  let path: string;
   try {
-    path = resolveLocation(modelPath, location);
-  } catch {
     // A location outside the model's folder is reported as missing rather than looked at.
-    return null;
-  }
-  try {
-    const info = await Deno.stat(path);
+    checkLocation("Cannot inspect", location);
+    const info = await Deno.stat(join(dirname(modelPath), location));
     return info.isFile ? info.size : null;
   } catch {
     return null;

@@ -104,6 +104,14 @@ Deno.test("inspect lists external data files with their sizes, and missing ones"
       { location: "gone.bin", tensors: 1, bytes: 4096, fileBytes: null },
       { location: "w.bin", tensors: 1, bytes: 64, fileBytes: 100 },
     ]);
+
+    // The same model one folder down, pointing back up at w.bin: not looked at, so MISSING.
+    external(w, "../w.bin", 64);
+    await Deno.mkdir(`${dir}/sub`);
+    await Deno.writeFile(`${dir}/sub/rich.onnx`, encodeModel(model));
+    const up = memoryIo();
+    assert.equal(await main(["inspect", `${dir}/sub/rich.onnx`], up), 0);
+    assert.ok(up.stdout.text().split("\n").includes("  ../w.bin        1      64 B  MISSING"));
   }, encodeModel(model));
 });
 
