@@ -62,6 +62,11 @@ export interface WriteModelResult {
   } | undefined;
   /** Tensors left inline that were external before (loaded from their side files). */
   readonly inlined: number;
+  /**
+   * Tensors at or over the threshold of a movable kind that stayed inline because they sit in a
+   * subgraph, a function or a training graph (see `externalSubgraphTensors`).
+   */
+  readonly keptInSubgraphs: number;
 }
 
 /**
@@ -119,12 +124,14 @@ export async function writeModel(
   // Decide first (synchronously), then stream: mapModelTensors cannot await.
   // Sets: a tensor object shared by two sites is written once.
   const external = new Set<TensorProto>();
+  let keptInSubgraphs = 0;
   const inline = new Set<TensorProto>();
   mapModelTensors(model, (t, site) => {
     if (external.has(t) || inline.has(t)) return t;
     const size = isFixedSizeDataType(t.dataType) ? tensorByteLength(t) : 0;
-    const movable = kinds.has(site.kind) && (site.inMainGraph || subgraphs);
-    if (threshold !== undefined && movable && size > 0 && size >= threshold) {
+    const big = threshold !== undefined && kinds.has(site.kind) && size > 0 && size >= threshold;
+    if (big && !site.inMainGraph && !subgraphs) keptInSubgraphs++;
+    if (big && (site.inMainGraph || subgraphs)) {
       external.add(t);
     } else if (t.dataLocation === TensorProto_DataLocation.EXTERNAL) {
       inline.add(t);
@@ -164,6 +171,7 @@ export async function writeModel(
       }
     }
     const out = mapModelTensors(model, (t) => replacements.get(t) ?? t);
+    await Deno.mkdir(dir === "" ? "." : dir, { recursive: true });
     const modelSize = encodedModelSize(out);
     const total = sideBytes + modelSize;
     {
@@ -184,6 +192,7 @@ export async function writeModel(
         ? { location, path: sidePath, bytes: sideBytes, tensors: external.size }
         : undefined,
       inlined: inline.size,
+      keptInSubgraphs,
     };
   } catch (e) {
     await Deno.remove(path + suffix).catch(() => {});

@@ -13,13 +13,10 @@
 import { basename, dirname, join } from "node:path";
 import {
   externalDataInfo,
-  isFixedSizeDataType,
   loadExternalData,
-  mapModelTensors,
   type ModelProto,
   modelTensors,
   readModel,
-  tensorByteLength,
   TensorProto_DataLocation,
   writeModel,
   type WriteModelResult,
@@ -159,7 +156,7 @@ async function runConvert(args: readonly string[], io: CliIo): Promise<number> {
         `moved to '${location ?? `${basename(output)}.data`}'.\n`,
     );
   }
-  const inSubgraphs = subgraphInitializers(read.model, threshold);
+  const inSubgraphs = written.keptInSubgraphs;
   if (inSubgraphs > 0) {
     io.stdout.write(
       `${plural(inSubgraphs, "tensor")} at or over the threshold stay inline: they are in ` +
@@ -206,20 +203,6 @@ async function readInlined(
     externalFiles.push({ location, bytes: (await Deno.stat(join(dirname(path), location))).size });
   }
   return { model, externalFiles };
-}
-
-/**
- * Initializers of at least `threshold` bytes outside the main graph: those `writeModel` keeps
- * inline by default (`externalSubgraphTensors`), which the user may wonder about.
- */
-function subgraphInitializers(model: ModelProto, threshold: number): number {
-  let count = 0;
-  mapModelTensors(model, (t, site) => {
-    const size = isFixedSizeDataType(t.dataType) ? tensorByteLength(t) : 0;
-    if (site.kind === "initializer" && !site.inMainGraph && size > 0 && size >= threshold) count++;
-    return t;
-  });
-  return count;
 }
 
 function plural(n: number, word: string): string {
