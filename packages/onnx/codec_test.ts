@@ -42,6 +42,24 @@ function field(no: number, wire: number, payload: number[]): number[] {
   return [...varint((no << 3) | wire), ...(wire === 2 ? varint(payload.length) : []), ...payload];
 }
 
+const FIXTURES_DIR = new URL("../../test/fixtures/", import.meta.url);
+const FIXTURES = [...Deno.readDirSync(FIXTURES_DIR)]
+  .filter((e) => e.isFile && e.name.endsWith(".onnx"))
+  .map((e) => e.name)
+  .sort();
+
+Deno.test("the committed fixtures include the MNIST MLP and CNN", () => {
+  assert.ok(FIXTURES.includes("mnist_mlp.onnx") && FIXTURES.includes("mnist_cnn.onnx"));
+});
+
+for (const name of FIXTURES) {
+  Deno.test(`decodeModel() then encodeModel() gives back fixture ${name} byte for byte`, async () => {
+    const bytes = await Deno.readFile(new URL(name, FIXTURES_DIR));
+    const again = encodeModel(decodeModel(bytes));
+    assert.ok(sameBytes(again, bytes), `${name}: ${again.length} vs ${bytes.length} bytes`);
+  });
+}
+
 for (const name of VAD_MODELS) {
   Deno.test(`decodeModel() then encodeModel() gives back ${name} byte for byte`, async () => {
     const bytes = await Deno.readFile(new URL(name, VAD_DIR));

@@ -22,6 +22,8 @@ export class OnnxParseError extends Error {
   readonly offset: number;
 
   /**
+   * Creates the error; the message becomes "Cannot parse ONNX model at byte N: message".
+   *
    * @param message What is wrong, in plain words.
    * @param offset Byte offset in the input.
    * @param options Standard error options (`cause`).
