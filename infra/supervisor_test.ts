@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import type { ServiceSpec } from "./services.ts";
+import { freePort } from "../test/support/free_port.ts";
+import { isAlive } from "../test/support/is_alive.ts";
+import { withTempDir } from "../test/support/temp_dir.ts";
 import {
   formatStatusTable,
   runSupervisor,
@@ -37,25 +40,8 @@ async function writeServices(dir: string): Promise<void> {
   }
 }
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
 function spec(dir: string, name: keyof typeof SOURCES): ServiceSpec {
   return { name, entry: `${dir}/${name}.ts`, port: freePort(), healthPath: "/health" };
-}
-
-/** Whether a process with this PID still exists (and is not a zombie). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
 }
 
 const FAST = {
@@ -76,53 +62,53 @@ Deno.test({
   // Linux /proc tells whether a PID still runs.
   ignore: Deno.build.os !== "linux",
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "modelpress_supervisor_" });
-    const lines: string[] = [];
-    const services = [spec(dir, "healthy"), spec(dir, "crash"), spec(dir, "never")];
-    await writeServices(dir);
-    const supervisor = new Supervisor(services, { ...FAST, log: (line) => lines.push(line) });
-    try {
-      const started = await supervisor.start();
-      assert.equal(byName(started, "healthy").state, "healthy");
-      assert.equal(byName(started, "never").state, "unhealthy");
-      const crash = byName(started, "crash");
-      assert.equal(crash.state, "failed");
-      assert.equal(crash.restarts, 2);
-      assert.equal(crash.lastExit, "code 3");
-      assert.equal(crash.pid, null);
+    await withTempDir(async (dir) => {
+      const lines: string[] = [];
+      const services = [spec(dir, "healthy"), spec(dir, "crash"), spec(dir, "never")];
+      await writeServices(dir);
+      const supervisor = new Supervisor(services, { ...FAST, log: (line) => lines.push(line) });
+      try {
+        const started = await supervisor.start();
+        assert.equal(byName(started, "healthy").state, "healthy");
+        assert.equal(byName(started, "never").state, "unhealthy");
+        const crash = byName(started, "crash");
+        assert.equal(crash.state, "failed");
+        assert.equal(crash.restarts, 2);
+        assert.equal(crash.lastExit, "code 3");
+        assert.equal(crash.pid, null);
 
-      // One process for each healthy/never, three for crash (first start + 2 restarts).
-      const pids = supervisor.spawnedPids();
-      assert.equal(pids.length, 5);
-      const running = supervisor.status().filter((s) => s.pid !== null).map((s) => s.pid);
-      assert.equal(running.length, 2);
-      for (const pid of running) assert.ok(isAlive(pid as number), `pid ${pid} should run`);
+        // One process for each healthy/never, three for crash (first start + 2 restarts).
+        const pids = supervisor.spawnedPids();
+        assert.equal(pids.length, 5);
+        const running = supervisor.status().filter((s) => s.pid !== null).map((s) => s.pid);
+        assert.equal(running.length, 2);
+        for (const pid of running) assert.ok(isAlive(pid as number), `pid ${pid} should run`);
 
-      // The services really answer on their ports, with PORT set.
-      const res = await fetch(byName(started, "healthy").url);
-      assert.equal(await res.text(), "ok");
+        // The services really answer on their ports, with PORT set.
+        const res = await fetch(byName(started, "healthy").url);
+        assert.equal(await res.text(), "ok");
 
-      const log = lines.join("\n");
-      assert.match(log, /^\[healthy\] listening on \d+$/m);
-      assert.match(log, /^\[crash\] boom: cannot start$/m);
-      assert.match(log, /'crash' crashed \(code 3\); restarting in 50 ms \(restart 1 of 2\)/);
-      assert.match(log, /'crash' crashed \(code 3\); restarting in 100 ms \(restart 2 of 2\)/);
-      assert.match(log, /!!! GAVE UP on 'crash'/);
-      assert.match(log, /!!! 'never' is not healthy after 50 checks \(GET .*: HTTP 503\)/);
+        const log = lines.join("\n");
+        assert.match(log, /^\[healthy\] listening on \d+$/m);
+        assert.match(log, /^\[crash\] boom: cannot start$/m);
+        assert.match(log, /'crash' crashed \(code 3\); restarting in 50 ms \(restart 1 of 2\)/);
+        assert.match(log, /'crash' crashed \(code 3\); restarting in 100 ms \(restart 2 of 2\)/);
+        assert.match(log, /!!! GAVE UP on 'crash'/);
+        assert.match(log, /!!! 'never' is not healthy after 50 checks \(GET .*: HTTP 503\)/);
 
-      await supervisor.stop();
-      const stopped = supervisor.status();
-      assert.deepEqual(stopped.map((s) => [s.name, s.state, s.pid]), [
-        ["healthy", "stopped", null],
-        ["crash", "failed", null],
-        ["never", "stopped", null],
-      ]);
-      assert.equal(byName(stopped, "healthy").lastExit, "signal SIGTERM");
-      for (const pid of pids) assert.ok(!isAlive(pid), `pid ${pid} still runs after stop()`);
-    } finally {
-      await supervisor.stop();
-      await Deno.remove(dir, { recursive: true });
-    }
+        await supervisor.stop();
+        const stopped = supervisor.status();
+        assert.deepEqual(stopped.map((s) => [s.name, s.state, s.pid]), [
+          ["healthy", "stopped", null],
+          ["crash", "failed", null],
+          ["never", "stopped", null],
+        ]);
+        assert.equal(byName(stopped, "healthy").lastExit, "signal SIGTERM");
+        for (const pid of pids) assert.ok(!isAlive(pid), `pid ${pid} still runs after stop()`);
+      } finally {
+        await supervisor.stop();
+      }
+    });
   },
 });
 
@@ -130,56 +116,56 @@ Deno.test({
   name: "Supervisor kills a child that ignores the stop signal after stopTimeoutMs",
   ignore: Deno.build.os !== "linux",
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "modelpress_supervisor_" });
-    await writeServices(dir);
-    const lines: string[] = [];
-    const supervisor = new Supervisor([spec(dir, "stubborn")], {
-      ...FAST,
-      stopTimeoutMs: 300,
-      log: (line) => lines.push(line),
+    await withTempDir(async (dir) => {
+      await writeServices(dir);
+      const lines: string[] = [];
+      const supervisor = new Supervisor([spec(dir, "stubborn")], {
+        ...FAST,
+        stopTimeoutMs: 300,
+        log: (line) => lines.push(line),
+      });
+      try {
+        const [status] = await supervisor.start();
+        assert.equal(status?.state, "healthy");
+        await supervisor.stop();
+        assert.match(lines.join("\n"), /'stubborn' did not exit 300 ms after SIGTERM; killing it/);
+        assert.equal(supervisor.status()[0]?.lastExit, "signal SIGKILL");
+        for (const pid of supervisor.spawnedPids()) assert.ok(!isAlive(pid));
+      } finally {
+        await supervisor.stop({ force: true });
+      }
     });
-    try {
-      const [status] = await supervisor.start();
-      assert.equal(status?.state, "healthy");
-      await supervisor.stop();
-      assert.match(lines.join("\n"), /'stubborn' did not exit 300 ms after SIGTERM; killing it/);
-      assert.equal(supervisor.status()[0]?.lastExit, "signal SIGKILL");
-      for (const pid of supervisor.spawnedPids()) assert.ok(!isAlive(pid));
-    } finally {
-      await supervisor.stop({ force: true });
-      await Deno.remove(dir, { recursive: true });
-    }
   },
 });
 
 Deno.test("Supervisor restarts a service that crashes after it was healthy", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "modelpress_supervisor_" });
-  // Healthy on the first run, crashes on its first request to /crash.
-  await Deno.writeTextFile(
-    `${dir}/flaky.ts`,
-    `const port = Number(Deno.env.get("PORT"));
-     Deno.serve({ port, hostname: "127.0.0.1", onListen() {} }, (req) => {
-       if (new URL(req.url).pathname === "/crash") Deno.exit(7);
-       return new Response("ok");
-     });`,
-  );
-  const service = { name: "flaky", entry: `${dir}/flaky.ts`, port: freePort(), healthPath: "/" };
-  const supervisor = new Supervisor([service], { ...FAST, log: () => {} });
-  try {
-    await supervisor.start();
-    const firstPid = supervisor.status()[0]?.pid;
-    await fetch(`http://127.0.0.1:${service.port}/crash`).then((r) => r.body?.cancel(), () => {});
-    // Wait for the crash to be seen, then for the restart to settle.
-    while (supervisor.status()[0]?.restarts === 0) await new Promise((r) => setTimeout(r, 20));
-    const [status] = await supervisor.settled();
-    assert.equal(status?.state, "healthy");
-    assert.equal(status?.restarts, 1);
-    assert.equal(status?.lastExit, "code 7");
-    assert.notEqual(status?.pid, firstPid);
-  } finally {
-    await supervisor.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
+  await withTempDir(async (dir) => {
+    // Healthy on the first run, crashes on its first request to /crash.
+    await Deno.writeTextFile(
+      `${dir}/flaky.ts`,
+      `const port = Number(Deno.env.get("PORT"));
+       Deno.serve({ port, hostname: "127.0.0.1", onListen() {} }, (req) => {
+         if (new URL(req.url).pathname === "/crash") Deno.exit(7);
+         return new Response("ok");
+       });`,
+    );
+    const service = { name: "flaky", entry: `${dir}/flaky.ts`, port: freePort(), healthPath: "/" };
+    const supervisor = new Supervisor([service], { ...FAST, log: () => {} });
+    try {
+      await supervisor.start();
+      const firstPid = supervisor.status()[0]?.pid;
+      await fetch(`http://127.0.0.1:${service.port}/crash`).then((r) => r.body?.cancel(), () => {});
+      // Wait for the crash to be seen, then for the restart to settle.
+      while (supervisor.status()[0]?.restarts === 0) await new Promise((r) => setTimeout(r, 20));
+      const [status] = await supervisor.settled();
+      assert.equal(status?.state, "healthy");
+      assert.equal(status?.restarts, 1);
+      assert.equal(status?.lastExit, "code 7");
+      assert.notEqual(status?.pid, firstPid);
+    } finally {
+      await supervisor.stop();
+    }
+  });
 });
 
 Deno.test("runSupervisor() with no services says so and returns 0", async () => {
@@ -191,12 +177,11 @@ Deno.test("runSupervisor() with no services says so and returns 0", async () => 
 });
 
 Deno.test("runSupervisor() prints the status table, stops on abort and reports failures", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "modelpress_supervisor_" });
-  await writeServices(dir);
-  const lines: string[] = [];
-  const abort = new AbortController();
-  const services = [spec(dir, "healthy"), spec(dir, "crash")];
-  try {
+  await withTempDir(async (dir) => {
+    await writeServices(dir);
+    const lines: string[] = [];
+    const abort = new AbortController();
+    const services = [spec(dir, "healthy"), spec(dir, "crash")];
     const code = runSupervisor(services, {
       ...FAST,
       handleSignals: false,
@@ -212,14 +197,11 @@ Deno.test("runSupervisor() prints the status table, stops on abort and reports f
     assert.equal(tables.length, 2, "one table after start, one after stop");
     assert.match(lines.join("\n"), /^healthy +stopped +- +\d+ +0 +signal SIGTERM +http:/m);
     assert.match(lines.join("\n"), /^crash +failed +- +\d+ +2 +code 3 +http:/m);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("validateServices() names the first problem in the list", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     await Deno.writeTextFile(`${dir}/a.ts`, "");
     const ok: ServiceSpec = { name: "a", entry: `${dir}/a.ts`, port: 8101, healthPath: "/health" };
     validateServices([ok]);
@@ -243,9 +225,7 @@ Deno.test("validateServices() names the first problem in the list", async () => 
     for (const [services, message] of cases) {
       assert.throws(() => validateServices(services), new TypeError(message));
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("formatStatusTable() aligns one row per service under a header", () => {

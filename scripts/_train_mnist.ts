@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { MNIST_CLASSES, MNIST_PIXELS, type MnistData } from "@modelpress/evaluate";
+import { mulberry32 } from "../test/support/prng.ts";
 
 /** A tfjs backend that runs in Deno. */
 export type TfBackend = "wasm" | "cpu";
@@ -47,23 +48,6 @@ export async function useTfBackend(backend: TfBackend): Promise<void> {
     throw new Error(`Cannot use tfjs's ${backend} backend: it failed to initialize`);
   }
   await tf.ready();
-}
-
-/**
- * A deterministic PRNG (mulberry32) returning floats in [0, 1).
- *
- * @param seed A 32-bit seed.
- * @returns The generator.
- */
-export function createRng(seed: number): () => number {
-  let state = seed >>> 0;
-  return function next(): number {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -227,7 +211,7 @@ const batchNormTrain: (x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D) =>
  * @throws {Error} When a gradient differs by more than 1e-4 relative to its largest element.
  */
 export function checkGradients(seed: number): number {
-  const rng = createRng(seed);
+  const rng = mulberry32(seed);
   return tf.tidy(() => {
     const x = tf.tensor4d(normalArray(rng, 2 * 6 * 5 * 3, 1), [2, 6, 5, 3]);
     const k = tf.tensor4d(normalArray(rng, 3 * 3 * 3 * 4, 1), [3, 3, 3, 4]);
@@ -331,7 +315,7 @@ export interface TrainableModel {
  * @returns Nothing; the model's variables hold the result.
  */
 export function train(model: TrainableModel, data: MnistData, options: TrainOptions): void {
-  const rng = createRng(options.seed ^ 0x9e3779b9);
+  const rng = mulberry32(options.seed ^ 0x9e3779b9);
   const vars = model.variables;
   const m = vars.map((v) => tf.variable(tf.zerosLike(v), false));
   const s = vars.map((v) => tf.variable(tf.zerosLike(v), false));
@@ -441,7 +425,7 @@ export const MLP_WIDTHS: readonly number[] = [MNIST_PIXELS, 256, 128, MNIST_CLAS
  * @returns The model.
  */
 export function createMlp(seed: number): Mlp {
-  const rng = createRng(seed);
+  const rng = mulberry32(seed);
   const layers = MLP_WIDTHS.slice(1).map((out, i) => {
     const inp = MLP_WIDTHS[i] as number;
     const last = i === MLP_WIDTHS.length - 2;
@@ -502,7 +486,7 @@ export const CNN_CHANNELS: readonly number[] = [8, 16];
  * @returns The model.
  */
 export function createCnn(seed: number): Cnn {
-  const rng = createRng(seed);
+  const rng = mulberry32(seed);
   let inChannels = 1;
   const blocks = CNN_CHANNELS.map((out, i) => {
     const fanIn = 9 * inChannels;

@@ -28,15 +28,14 @@ import {
   TensorProto_DataType,
 } from "@modelpress/onnx";
 import {
-  createSession,
   loadMnist,
   MNIST_CLASSES,
   MNIST_PIXELS,
   MNIST_TEST_PERIOD,
   type MnistData,
-  runSession,
   Tensor,
 } from "@modelpress/evaluate";
+import { runModel } from "../test/support/run_model.ts";
 import {
   BN_EPSILON,
   checkGradients,
@@ -393,19 +392,12 @@ async function ortLogits(
   spec: FixtureSpec,
   data: MnistData,
 ): Promise<Float32Array> {
-  const session = await createSession(bytes);
-  try {
-    const dims = spec.inputShape.map((d) => (d === "N" ? data.count : d as number));
-    const { logits } = await runSession(session, {
-      input: new Tensor("float32", data.images, dims),
-    });
-    if (logits === undefined || !(logits.data instanceof Float32Array)) {
-      throw new TypeError(`Cannot evaluate ${spec.file}: no float32 'logits' output`);
-    }
-    return logits.data;
-  } finally {
-    await session.release();
+  const dims = spec.inputShape.map((d) => (d === "N" ? data.count : d as number));
+  const { logits } = await runModel(bytes, { input: new Tensor("float32", data.images, dims) });
+  if (logits === undefined || !(logits.data instanceof Float32Array)) {
+    throw new TypeError(`Cannot evaluate ${spec.file}: no float32 'logits' output`);
   }
+  return logits.data;
 }
 
 /**

@@ -1,23 +1,10 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../test/support/free_port.ts";
+import { isAlive } from "../test/support/is_alive.ts";
+import { withTempDir } from "../test/support/temp_dir.ts";
 
 const START = fileURLToPath(new URL("./start.ts", import.meta.url));
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
-}
 
 function start(args: string[]): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
@@ -30,8 +17,7 @@ function start(args: string[]): Deno.ChildProcess {
 }
 
 Deno.test("deno task start with an empty service list says so and exits 0", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "modelpress_start_" });
-  try {
+  await withTempDir(async (dir) => {
     await Deno.writeTextFile(`${dir}/none.ts`, "export const SERVICES = [];\n");
     const { code, stdout } = await start(["--services", `${dir}/none.ts`]).output();
     assert.equal(code, 0);
@@ -39,9 +25,7 @@ Deno.test("deno task start with an empty service list says so and exits 0", asyn
       new TextDecoder().decode(stdout),
       "supervisor: no services are listed in infra/services.ts, so there is nothing to start.\n",
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("deno task start rejects unknown options with exit code 2", async () => {
@@ -54,71 +38,71 @@ Deno.test({
   name: "deno task start forwards SIGTERM to every service and exits after they are gone",
   ignore: Deno.build.os !== "linux",
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "modelpress_start_" });
-    const ports = [freePort(), freePort()];
-    await Deno.writeTextFile(
-      `${dir}/web.ts`,
-      `Deno.serve({ port: Number(Deno.env.get("PORT")), hostname: "127.0.0.1", onListen() {} },
-         () => new Response("ok"));`,
-    );
-    await Deno.writeTextFile(
-      `${dir}/services.ts`,
-      `export const SERVICES = [
-         { name: "one", entry: ${JSON.stringify(`${dir}/web.ts`)}, port: ${
-        ports[0]
-      }, healthPath: "/health" },
-         { name: "two", entry: ${JSON.stringify(`${dir}/web.ts`)}, port: ${
-        ports[1]
-      }, healthPath: "/health" },
-       ];`,
-    );
-    const child = start(["--services", `${dir}/services.ts`]);
-    const lines: string[] = [];
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    const stderr = child.stderr.pipeThrough(new TextDecoderStream());
-    const errText = (async () => {
-      let text = "";
-      for await (const chunk of stderr) text += chunk;
-      return text;
-    })();
-    try {
-      // Read until the status table shows both services healthy.
-      let buffer = "";
-      const deadline = Date.now() + 30_000;
-      while (!/^two +healthy/m.test(buffer)) {
-        assert.ok(Date.now() < deadline, `no status table in time:\n${buffer}`);
-        const { value, done } = await reader.read();
-        assert.ok(!done, `supervisor exited early:\n${buffer}`);
-        buffer += value;
-      }
-      const pids = [...buffer.matchAll(/^(one|two) +healthy +(\d+) /gm)].map((m) => Number(m[2]));
-      assert.equal(pids.length, 2, buffer);
-      for (const pid of pids) assert.ok(isAlive(pid));
-
-      child.kill("SIGTERM");
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-      }
-      lines.push(...buffer.split("\n"));
-      const status = await child.status;
-      assert.equal(status.code, 0, `${buffer}\n${await errText}`);
-      assert.ok(lines.includes("supervisor: SIGTERM received; stopping every service"));
-      assert.match(buffer, /^one +stopped +- +\d+ +0 +signal SIGTERM/m);
-      for (const pid of pids) {
-        assert.ok(!isAlive(pid), `service pid ${pid} outlived the supervisor`);
-      }
-    } finally {
+    await withTempDir(async (dir) => {
+      const ports = [freePort(), freePort()];
+      await Deno.writeTextFile(
+        `${dir}/web.ts`,
+        `Deno.serve({ port: Number(Deno.env.get("PORT")), hostname: "127.0.0.1", onListen() {} },
+           () => new Response("ok"));`,
+      );
+      await Deno.writeTextFile(
+        `${dir}/services.ts`,
+        `export const SERVICES = [
+           { name: "one", entry: ${JSON.stringify(`${dir}/web.ts`)}, port: ${
+          ports[0]
+        }, healthPath: "/health" },
+           { name: "two", entry: ${JSON.stringify(`${dir}/web.ts`)}, port: ${
+          ports[1]
+        }, healthPath: "/health" },
+         ];`,
+      );
+      const child = start(["--services", `${dir}/services.ts`]);
+      const lines: string[] = [];
+      const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      const stderr = child.stderr.pipeThrough(new TextDecoderStream());
+      const errText = (async () => {
+        let text = "";
+        for await (const chunk of stderr) text += chunk;
+        return text;
+      })();
       try {
-        child.kill("SIGKILL");
-      } catch {
-        // already gone
+        // Read until the status table shows both services healthy.
+        let buffer = "";
+        const deadline = Date.now() + 30_000;
+        while (!/^two +healthy/m.test(buffer)) {
+          assert.ok(Date.now() < deadline, `no status table in time:\n${buffer}`);
+          const { value, done } = await reader.read();
+          assert.ok(!done, `supervisor exited early:\n${buffer}`);
+          buffer += value;
+        }
+        const pids = [...buffer.matchAll(/^(one|two) +healthy +(\d+) /gm)].map((m) => Number(m[2]));
+        assert.equal(pids.length, 2, buffer);
+        for (const pid of pids) assert.ok(isAlive(pid));
+
+        child.kill("SIGTERM");
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+        }
+        lines.push(...buffer.split("\n"));
+        const status = await child.status;
+        assert.equal(status.code, 0, `${buffer}\n${await errText}`);
+        assert.ok(lines.includes("supervisor: SIGTERM received; stopping every service"));
+        assert.match(buffer, /^one +stopped +- +\d+ +0 +signal SIGTERM/m);
+        for (const pid of pids) {
+          assert.ok(!isAlive(pid), `service pid ${pid} outlived the supervisor`);
+        }
+      } finally {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // already gone
+        }
+        await reader.cancel().catch(() => {});
+        await errText;
+        await child.status;
       }
-      await reader.cancel().catch(() => {});
-      await errText;
-      await child.status;
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });

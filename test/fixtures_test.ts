@@ -11,9 +11,10 @@ import {
   Tensor,
   type TensorMap,
 } from "@modelpress/evaluate";
+import { type ModelOutput, type ModelOutputs, runModel } from "./support/run_model.ts";
+import { SILERO_VERSIONS, sileroFeeds, sileroPath, type SileroVersion } from "./support/silero.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url);
-const SILERO = new URL("../node_modules/@ricky0123/vad-web/dist/", import.meta.url);
 
 /** What make_fixtures.ts recorded for one MNIST model (the fields this test reads). */
 interface RecordedModel {
@@ -48,8 +49,6 @@ const MNIST_OPS: Record<string, readonly string[]> = {
     "Gemm",
   ],
 };
-
-const SILERO_VERSIONS = ["legacy", "v5", "v6"] as const;
 
 let testSplit: Promise<MnistData> | undefined;
 function mnistTest(): Promise<MnistData> {
@@ -99,38 +98,18 @@ async function withSession<T>(
   }
 }
 
-/** Deterministic audio: a 440 Hz tone plus seeded noise (LCG), 512 samples per chunk. */
-function audioChunk(chunk: number): Float32Array {
-  const out = new Float32Array(512);
-  let state = (0x5eed + chunk) >>> 0;
-  for (let i = 0; i < out.length; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    const t = (chunk * out.length + i) / 16000;
-    out[i] = 0.3 * Math.sin(2 * Math.PI * 440 * t) + 0.05 * (state / 2 ** 32 - 0.5);
-  }
-  return out;
-}
-
 /**
- * Runs a silero model on three chunks of audio, feeding each chunk's state to the next, and
- * returns every output of every chunk.
+ * Runs a silero model on three chunks of audio in one session, feeding each chunk's state to the
+ * next, and returns every output of every chunk.
  */
-async function runSilero(bytes: Uint8Array): Promise<TensorMap[]> {
+async function runSilero(bytes: Uint8Array, version: SileroVersion): Promise<TensorMap[]> {
   return await withSession(bytes, async (session) => {
-    const legacy = session.inputNames.includes("h");
-    const sr = new Tensor("int64", new BigInt64Array([16000n]), []);
-    let state: TensorMap = legacy
-      ? {
-        h: new Tensor("float32", new Float32Array(2 * 64), [2, 1, 64]),
-        c: new Tensor("float32", new Float32Array(2 * 64), [2, 1, 64]),
-      }
-      : { state: new Tensor("float32", new Float32Array(2 * 128), [2, 1, 128]) };
     const results: TensorMap[] = [];
+    let state: TensorMap = {};
     for (let chunk = 0; chunk < 3; chunk++) {
-      const input = new Tensor("float32", audioChunk(chunk), [1, 512]);
-      const outputs = await runSession(session, { input, sr, ...state });
+      const outputs = await runSession(session, { ...sileroFeeds(version, { chunk }), ...state });
       results.push(outputs);
-      state = legacy
+      state = version === "legacy"
         ? { h: outputs.hn as Tensor, c: outputs.cn as Tensor }
         : { state: outputs.stateN as Tensor };
     }
@@ -138,13 +117,13 @@ async function runSilero(bytes: Uint8Array): Promise<TensorMap[]> {
   });
 }
 
-function assertBitwiseEqual(actual: TensorMap, expected: TensorMap, label: string): void {
+function assertBitwiseEqual(actual: ModelOutputs, expected: ModelOutputs, label: string): void {
   assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), label);
   for (const [name, e] of Object.entries(expected)) {
-    const a = actual[name] as Tensor;
+    const a = actual[name]!;
     assert.equal(a.type, e.type, `${label} ${name} type`);
     assert.deepEqual(a.dims, e.dims, `${label} ${name} dims`);
-    const bytes = (t: Tensor): Uint8Array => {
+    const bytes = (t: ModelOutput): Uint8Array => {
       const data = t.data as Float32Array;
       return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     };
@@ -226,18 +205,18 @@ for (const name of Object.keys(MNIST_OPS)) {
     const bytes = await Deno.readFile(url);
     const copy = encodeModel(decodeModel(bytes));
     const feeds = { [rec.input.name]: mnistInput(rec, test, 0, 256) };
-    const expected = await withSession(bytes, (s) => runSession(s, feeds));
-    const actual = await withSession(copy, (s) => runSession(s, feeds));
+    const expected = await runModel(bytes, feeds);
+    const actual = await runModel(copy, feeds);
     assertBitwiseEqual(actual, expected, rec.file);
   });
 }
 
 for (const version of SILERO_VERSIONS) {
   const file = `silero_vad_${version}.onnx`;
-  const url = new URL(file, SILERO);
+  const path = sileroPath(version);
 
   Deno.test(`${file} loads and runs in onnxruntime-web on 16 kHz audio chunks`, async () => {
-    const bytes = await Deno.readFile(url);
+    const bytes = await Deno.readFile(path);
     await withSession(bytes, (session) => {
       // Check the input names and types that runSilero() feeds.
       const inputs = Object.fromEntries(
@@ -248,7 +227,7 @@ for (const version of SILERO_VERSIONS) {
         : { input: "float32", state: "float32", sr: "int64" };
       assert.deepEqual(inputs, expected);
     });
-    const results = await runSilero(bytes);
+    const results = await runSilero(bytes, version);
     for (const outputs of results) {
       const output = outputs.output as Tensor;
       assert.deepEqual(output.dims, [1, 1]);
@@ -263,10 +242,10 @@ for (const version of SILERO_VERSIONS) {
   });
 
   Deno.test(`${file} runs bitwise the same after decodeModel() -> encodeModel()`, async () => {
-    const bytes = await Deno.readFile(url);
+    const bytes = await Deno.readFile(path);
     const copy = encodeModel(decodeModel(bytes));
-    const expected = await runSilero(bytes);
-    const actual = await runSilero(copy);
+    const expected = await runSilero(bytes, version);
+    const actual = await runSilero(copy, version);
     expected.forEach((e, chunk) =>
       assertBitwiseEqual(actual[chunk] as TensorMap, e, `${file} chunk ${chunk}`)
     );

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { OnnxParseError } from "@modelpress/onnx";
+import { withTempDir } from "../../test/support/temp_dir.ts";
 import { commandFailure, statInputFile } from "./command.ts";
 
 Deno.test("commandFailure() names the action, the file and the reason", () => {
@@ -43,8 +44,7 @@ Deno.test("commandFailure() keeps messages of our own Deno.errors, not OS boiler
 });
 
 Deno.test("statInputFile() returns file info and refuses folders and missing files", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     await Deno.writeFile(`${dir}/f`, new Uint8Array(3));
     assert.equal((await statInputFile("inspect", `${dir}/f`)).size, 3);
     await assert.rejects(
@@ -55,7 +55,5 @@ Deno.test("statInputFile() returns file info and refuses folders and missing fil
       () => statInputFile("convert", `${dir}/g`),
       new Error(`Cannot convert '${dir}/g': file not found`),
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { readFileExact } from "@modelpress/onnx";
 import { memorySink } from "./cli_io.ts";
 import { FileProgress } from "./file_progress.ts";
+import { withTempDir } from "../../test/support/temp_dir.ts";
 
 Deno.test("FileProgress draws a bar on a terminal for totals of minBytes or more only", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const path = `${dir}/f.bin`;
     await Deno.writeFile(path, new Uint8Array(4096));
     const tty = memorySink({ isTerminal: true });
@@ -29,9 +29,7 @@ Deno.test("FileProgress draws a bar on a terminal for totals of minBytes or more
       await readFileExact(path, { onProgress: progress.onProgress });
     }
     assert.equal(pipe.text(), "");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("FileProgress starts a new bar when the total changes, and clears the old one", () => {

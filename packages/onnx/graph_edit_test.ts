@@ -2,7 +2,10 @@ import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { TensorAnnotationSchema, TensorProto_DataType } from "./_gen/onnx_pb.ts";
 import { encodeModel } from "./codec.ts";
-import { randomInput, readSilero, runOrt, seededFloats, sileroFeeds } from "./_graph_testing.ts";
+import { seededFloats } from "../../test/support/prng.ts";
+import { randomInput, runModel } from "../../test/support/run_model.ts";
+import { readSilero, SILERO_VERSIONS, sileroFeeds } from "../../test/support/silero.ts";
+import { branchGraph, ifNode } from "./_testing.ts";
 import { attrFloat, makeGraph, makeModel, makeNode, makeTensor, makeValueInfo } from "./build.ts";
 import { GraphEditor } from "./graph_edit.ts";
 import type { GraphIndex } from "./graph_index.ts";
@@ -183,35 +186,23 @@ Deno.test("GraphEditor removeNode() of a node feeding a graph output renames the
 
 /** main: If reads r (from relu) in both branches, nested one level deeper in then. */
 function withSubgraphs() {
-  const nested = makeGraph("nested", {
+  const nested = branchGraph("nested", {
     nodes: [makeNode("Neg", { name: "deep", inputs: ["r"], outputs: ["dn"] })],
-    outputs: [makeValueInfo("dn", FLOAT)],
+    output: "dn",
   });
-  const thenBranch = makeGraph("then", {
-    nodes: [
-      makeNode("If", {
-        name: "inner_if",
-        inputs: ["c"],
-        outputs: ["io"],
-        attributes: { then_branch: nested, else_branch: nested },
-      }),
-    ],
-    outputs: [makeValueInfo("io", FLOAT)],
+  const thenBranch = branchGraph("then", {
+    nodes: [ifNode("inner_if", { then: nested, output: "io" })],
+    output: "io",
   });
-  const elseBranch = makeGraph("else", {
+  const elseBranch = branchGraph("else", {
     // This branch defines its own 'r2' and reads the outer 'r'.
     nodes: [makeNode("Abs", { name: "abs", inputs: ["r"], outputs: ["r2"] })],
-    outputs: [makeValueInfo("r2", FLOAT)],
+    output: "r2",
   });
   const graph = makeGraph("main", {
     nodes: [
       makeNode("Identity", { name: "id", inputs: ["x"], outputs: ["r"] }),
-      makeNode("If", {
-        name: "if",
-        inputs: ["c"],
-        outputs: ["y"],
-        attributes: { then_branch: thenBranch, else_branch: elseBranch },
-      }),
+      ifNode("if", { then: thenBranch, else: elseBranch }),
     ],
     inputs: [makeValueInfo("x", FLOAT, { shape: [3] }), makeValueInfo("c", BOOL, { shape: [] })],
     outputs: [makeValueInfo("y", FLOAT, { shape: [3] })],
@@ -373,7 +364,7 @@ Deno.test("GraphEditor edits keep an MLP's outputs in onnxruntime-web", async ()
   });
   const model = makeModel(graph, { opsetImports: [{ version: 17 }], irVersion: 8 });
   const feeds = { x: randomInput([2, 4], 5) };
-  const expected = await runOrt(model, feeds);
+  const expected = await runModel(model, feeds);
   const editor = new GraphEditor(graph);
   for (const name of ["id", "drop", "out"]) editor.removeNode(editor.node(name)!);
   // Insert an equivalent detour and take it out again through replaceNode.
@@ -387,23 +378,23 @@ Deno.test("GraphEditor edits keep an MLP's outputs in onnxruntime-web", async ()
   deepStrictEqual(removed.nodes.map((n) => n.name), ["dead"]);
   deepStrictEqual(removed.initializers, ["stale"]);
   deepStrictEqual(names(editor), ["mm1", "add1", "relu", "n1", "n2", "mm2"]);
-  deepStrictEqual(await runOrt(model, feeds), expected);
+  deepStrictEqual(await runModel(model, feeds), expected);
 });
 
 Deno.test("GraphEditor removes silero v5's output Identity nodes without changing results", async () => {
   const model = await readSilero("v5");
-  const expected = await runOrt(model, sileroFeeds("v5"));
+  const expected = await runModel(model, sileroFeeds("v5"));
   const editor = new GraphEditor(model.graph!);
   for (const node of editor.nodes.filter((n) => n.opType === "Identity")) editor.removeNode(node);
   deepStrictEqual(editor.nodes.map((n) => n.opType), ["Constant", "Equal", "If"]);
   deepStrictEqual(editor.node("If_0")!.output, ["output", "stateN"]);
-  deepStrictEqual(await runOrt(model, sileroFeeds("v5")), expected);
+  deepStrictEqual(await runModel(model, sileroFeeds("v5")), expected);
 });
 
 Deno.test("GraphEditor removeUnused() removes only dead code from the silero models", async () => {
-  for (const version of ["legacy", "v5", "v6"] as const) {
+  for (const version of SILERO_VERSIONS) {
     const model = await readSilero(version);
-    const expected = await runOrt(model, sileroFeeds(version));
+    const expected = await runModel(model, sileroFeeds(version));
     const initializers = [...walkGraphs(model)].reduce(
       (n, e) => n + e.graph!.initializer.length,
       0,
@@ -448,7 +439,7 @@ Deno.test("GraphEditor removeUnused() removes only dead code from the silero mod
     if (version === "legacy") {
       equal(model.graph!.initializer.filter((t) => t.name.startsWith("model.")).length, 26);
     }
-    deepStrictEqual(await runOrt(model, sileroFeeds(version)), expected, version);
+    deepStrictEqual(await runModel(model, sileroFeeds(version)), expected, version);
   }
 });
 

@@ -1,7 +1,8 @@
 import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { SparseTensorProtoSchema, TensorProto_DataType } from "./_gen/onnx_pb.ts";
-import { readSilero } from "./_graph_testing.ts";
+import { readSilero, SILERO_VERSIONS } from "../../test/support/silero.ts";
+import { branchGraph, ifNode } from "./_testing.ts";
 import { attrFloat, attrInts, makeGraph, makeNode, makeTensor, makeValueInfo } from "./build.ts";
 import { constantNodeTensor, GraphIndex, type ValueUse } from "./graph_index.ts";
 import { nodeSubgraphs, outerScopeNames, walkGraphs } from "./subgraphs.ts";
@@ -14,9 +15,9 @@ function useKey(u: ValueUse): string {
 }
 
 function sample() {
-  const branch = makeGraph("then", {
+  const branch = branchGraph("then", {
     nodes: [makeNode("Mul", { name: "inner_mul", inputs: ["h", "w"], outputs: ["m"] })],
-    outputs: [makeValueInfo("m", FLOAT)],
+    output: "m",
   });
   const graph = makeGraph("g", {
     nodes: [
@@ -27,14 +28,10 @@ function sample() {
       }),
       makeNode("Add", { name: "add", inputs: ["x", "x"], outputs: ["h"] }),
       makeNode("Mul", { name: "mul", inputs: ["h", "k"], outputs: ["y"] }),
-      makeNode("If", {
-        name: "if",
-        inputs: ["c"],
-        outputs: ["z"],
-        attributes: {
-          then_branch: branch,
-          else_branch: makeGraph("else", { outputs: [makeValueInfo("h", FLOAT)] }),
-        },
+      ifNode("if", {
+        then: branch,
+        else: branchGraph("else", { nodes: [], output: "h" }),
+        output: "z",
       }),
     ],
     inputs: [makeValueInfo("x", FLOAT), makeValueInfo("c", BOOL), makeValueInfo("d", FLOAT)],
@@ -206,7 +203,7 @@ Deno.test("constantNodeTensor() reads every kind of Constant value", () => {
 });
 
 Deno.test("GraphIndex indexes every graph of the silero models consistently", async () => {
-  for (const version of ["legacy", "v5", "v6"] as const) {
+  for (const version of SILERO_VERSIONS) {
     const model = await readSilero(version);
     const indexes = new Map<object, GraphIndex>();
     let implicitUses = 0;

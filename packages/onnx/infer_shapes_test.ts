@@ -1,6 +1,9 @@
 import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
 import { TensorProto_DataType } from "./_gen/onnx_pb.ts";
-import { randomInput, readSilero, runOrt, seededFloats } from "./_graph_testing.ts";
+import { seededFloats } from "../../test/support/prng.ts";
+import { randomInput, runModel } from "../../test/support/run_model.ts";
+import { readSilero, SILERO_VERSIONS } from "../../test/support/silero.ts";
+import { ifNode, outputsOf } from "./_testing.ts";
 import {
   attrFloat,
   attrInt,
@@ -149,7 +152,6 @@ function network() {
     }),
     makeNode("Where", { name: "where", inputs: ["greater", "add", "row"], outputs: ["where"] }),
   ];
-  const outputs = nodes.flatMap((n) => n.output);
   const graph = makeGraph("net", {
     nodes,
     inputs: [
@@ -157,7 +159,7 @@ function network() {
       makeValueInfo("x2", FLOAT, { shape: [1, 1, 6, 6] }),
       makeValueInfo("x3", FLOAT, { shape: [3, 1, 2, 4] }),
     ],
-    outputs: outputs.map((name) => makeValueInfo(name, UNDEFINED)),
+    outputs: outputsOf(nodes, { elemType: UNDEFINED }),
     initializers: [
       makeTensor("w1", seededFloats(6 * 2 * 9, 1), { dims: [6, 2, 3, 3] }),
       makeTensor("b1", seededFloats(6, 2)),
@@ -195,13 +197,13 @@ Deno.test("inferShapes() matches the dims onnxruntime-web computes", async () =>
     // Declare only the element type, so the dims come from ORT's own inference.
     v.type = makeValueInfo(v.name, t.elemType).type;
   }
-  const { dims } = await runOrt(model, {
+  const outputs = await runModel(model, {
     x: randomInput([2, 4, 9, 11], 1),
     x2: randomInput([1, 1, 6, 6], 2),
     x3: randomInput([3, 1, 2, 4], 3),
   });
   for (const v of graph.output) {
-    deepStrictEqual(types.get(v.name)?.shape, [...(dims[v.name] ?? [])], v.name);
+    deepStrictEqual(types.get(v.name)?.shape, [...(outputs[v.name]?.dims ?? [])], v.name);
   }
   // Spot checks of the arithmetic, as documentation.
   deepStrictEqual(types.get("conv")?.shape, [2, 6, 5, 8]);
@@ -334,20 +336,12 @@ Deno.test("inferShapes() reads outer types in a subgraph and If outputs from the
   });
   deepStrictEqual(types.get("o"), { elemType: FLOAT, shape: [5] });
   equal(types.has("outer"), false);
-  const main = makeGraph("main", {
-    nodes: [
-      makeNode("If", {
-        inputs: ["c"],
-        outputs: ["y"],
-        attributes: { then_branch: branch, else_branch: branch },
-      }),
-    ],
-  });
+  const main = makeGraph("main", { nodes: [ifNode("if", { then: branch })] });
   deepStrictEqual(inferShapes(main).get("y"), { elemType: FLOAT, shape: [5] });
 });
 
 Deno.test("inferShapes() runs over every silero graph without contradictions", async () => {
-  for (const version of ["legacy", "v5", "v6"] as const) {
+  for (const version of SILERO_VERSIONS) {
     const model = await readSilero(version);
     const types = inferShapes(model.graph!);
     ok(types.size > 3);

@@ -1,7 +1,7 @@
 import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { FunctionProtoSchema, OperatorSetIdProtoSchema } from "./_gen/onnx_pb.ts";
-import { readSilero } from "./_graph_testing.ts";
+import { readSilero, SILERO_VERSIONS } from "../../test/support/silero.ts";
 import { makeGraph, makeModel, makeNode } from "./build.ts";
 import {
   checkOpsetRange,
@@ -116,7 +116,7 @@ Deno.test("checkOpsetRange() reports per node whether its operator exists over t
 });
 
 Deno.test("checkOpsetRange() finds every silero operator available from opset 16 to 23", async () => {
-  for (const version of ["legacy", "v5", "v6"] as const) {
+  for (const version of SILERO_VERSIONS) {
     const checks = checkOpsetRange(await readSilero(version), { min: 16, max: 23 });
     deepStrictEqual(
       checks.filter((c) => c.availability !== "available").map((c) => c.opType),

@@ -7,15 +7,7 @@ import {
   unpackUint2,
   unpackUint4,
 } from "./pack_bits.ts";
-
-function random(count: number, min: number, max: number, seed: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < count; i++) {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    out.push(min + (seed >>> 8) % (max - min + 1));
-  }
-  return out;
-}
+import { seededInts } from "../../test/support/prng.ts";
 
 Deno.test("pack4Bit() puts the first value in the low nibble", () => {
   assert.deepEqual(pack4Bit(new Int8Array([1, -1, 7])), new Uint8Array([0xf1, 0x07]));
@@ -30,9 +22,9 @@ Deno.test("pack2Bit() puts the first value in the lowest two bits", () => {
 
 Deno.test("unpackInt4() and unpackUint4() invert pack4Bit() for odd and even counts", () => {
   for (const count of [0, 1, 2, 7, 8, 1001]) {
-    const signed = Int8Array.from(random(count, -8, 7, count + 1));
+    const signed = Int8Array.from(seededInts(count, count + 1, { min: -8, max: 7 }));
     assert.deepEqual(unpackInt4(pack4Bit(signed), count), signed, `int4 x${count}`);
-    const unsigned = Uint8Array.from(random(count, 0, 15, count + 2));
+    const unsigned = Uint8Array.from(seededInts(count, count + 2, { min: 0, max: 15 }));
     assert.deepEqual(unpackUint4(pack4Bit(unsigned), count), unsigned, `uint4 x${count}`);
   }
   // The same byte read both ways: sign extension only in the signed one.
@@ -42,9 +34,9 @@ Deno.test("unpackInt4() and unpackUint4() invert pack4Bit() for odd and even cou
 
 Deno.test("unpackInt2() and unpackUint2() invert pack2Bit() for every count modulo 4", () => {
   for (const count of [0, 1, 2, 3, 4, 5, 1003]) {
-    const signed = Int8Array.from(random(count, -2, 1, count + 3));
+    const signed = Int8Array.from(seededInts(count, count + 3, { min: -2, max: 1 }));
     assert.deepEqual(unpackInt2(pack2Bit(signed), count), signed, `int2 x${count}`);
-    const unsigned = Uint8Array.from(random(count, 0, 3, count + 4));
+    const unsigned = Uint8Array.from(seededInts(count, count + 4, { min: 0, max: 3 }));
     assert.deepEqual(unpackUint2(pack2Bit(unsigned), count), unsigned, `uint2 x${count}`);
   }
   assert.deepEqual(unpackInt2(new Uint8Array([0xe4]), 4), new Int8Array([0, 1, -2, -1]));

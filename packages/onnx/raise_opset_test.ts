@@ -8,15 +8,11 @@ import {
   TensorProto_DataType,
 } from "./_gen/onnx_pb.ts";
 import { decodeModel, encodeModel } from "./codec.ts";
-import {
-  ort,
-  type Outputs,
-  randomInput,
-  readSilero,
-  runOrt,
-  seededFloats,
-  sileroFeeds,
-} from "./_graph_testing.ts";
+import { Tensor, type TensorMap } from "@modelpress/evaluate";
+import { seededFloats } from "../../test/support/prng.ts";
+import { type ModelOutputs, randomInput, runModel } from "../../test/support/run_model.ts";
+import { readSilero, SILERO_VERSIONS, sileroFeeds } from "../../test/support/silero.ts";
+import { branchGraph, ifNode, outputsOf } from "./_testing.ts";
 import {
   attrFloat,
   attrFloats,
@@ -39,10 +35,13 @@ function copy(model: ModelProto): ModelProto {
   return decodeModel(encodeModel(model));
 }
 
-function assertClose(actual: Outputs, expected: Outputs, label: string): void {
+/** Same outputs, types and dims; elements equal to within float rounding. */
+function assertClose(actual: ModelOutputs, expected: ModelOutputs, label: string): void {
   deepStrictEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), label);
-  for (const [name, want] of Object.entries(expected)) {
-    const got = actual[name]!;
+  for (const [name, { type, dims, data: want }] of Object.entries(expected)) {
+    equal(actual[name]!.type, type, `${label}: ${name} type`);
+    deepStrictEqual(actual[name]!.dims, dims, `${label}: ${name} dims`);
+    const got = actual[name]!.data;
     equal(got.length, want.length, `${label}: ${name} length`);
     for (let i = 0; i < want.length; i++) {
       const a = Number(got[i]);
@@ -58,10 +57,10 @@ function assertClose(actual: Outputs, expected: Outputs, label: string): void {
 /** Raises a copy to each target, checks the opset and that ORT gives the same outputs. */
 async function checkRaise(
   model: ModelProto,
-  feeds: Record<string, ort.Tensor>,
+  feeds: TensorMap,
   targets: readonly number[],
 ): Promise<ModelProto[]> {
-  const expected = await runOrt(model, feeds);
+  const expected = await runModel(model, feeds);
   const raised: ModelProto[] = [];
   for (const target of targets) {
     const m = copy(model);
@@ -69,9 +68,7 @@ async function checkRaise(
     equal(report.to, target);
     equal(opsetVersion(m, ""), target);
     ok(m.irVersion >= BigInt(minIrVersion(target)));
-    const got = await runOrt(m, feeds);
-    assertClose(got.data, expected.data, `opset ${target}`);
-    deepStrictEqual(got.dims, expected.dims, `opset ${target} dims`);
+    assertClose(await runModel(m, feeds), expected, `opset ${target}`);
     raised.push(m);
   }
   return raised;
@@ -81,12 +78,6 @@ function opset(model: ModelProto, version: number, ir: number): ModelProto {
   model.opsetImport = [create(OperatorSetIdProtoSchema, { domain: "", version: BigInt(version) })];
   model.irVersion = BigInt(ir);
   return model;
-}
-
-function outputsOf(nodes: ReturnType<typeof makeNode>[], skip: ReadonlySet<string> = new Set()) {
-  return nodes.flatMap((n) => n.output).filter((o) => o !== "" && !skip.has(o)).map((o) =>
-    makeValueInfo(o, FLOAT)
-  );
 }
 
 Deno.test("raiseOpset() converts opset-10 attribute forms to inputs with identical results", async () => {
@@ -200,7 +191,7 @@ Deno.test("raiseOpset() converts opset-10 attribute forms to inputs with identic
   const graph = makeGraph("classic", {
     nodes,
     inputs: [makeValueInfo("x", FLOAT, { shape: [2, 3, 4] })],
-    outputs: outputsOf(nodes, new Set(["unused_mask"])),
+    outputs: outputsOf(nodes, { skip: ["unused_mask"] }),
   });
   const model = opset(makeModel(graph), 10, 5);
   const [at13, at18] = await checkRaise(model, { x: randomInput([2, 3, 4], 11) }, [13, 18]);
@@ -347,7 +338,7 @@ Deno.test("raiseOpset() converts opset-7 Upsample, BatchNormalization and Dropou
 
 Deno.test("raiseOpset() converts nodes inside If branches and local functions", async () => {
   const branch = (axis: number) =>
-    makeGraph(`branch${axis}`, {
+    branchGraph(`branch${axis}`, {
       nodes: [
         makeNode("Squeeze", {
           name: `sq${axis}`,
@@ -362,7 +353,7 @@ Deno.test("raiseOpset() converts nodes inside If branches and local functions", 
           attributes: { axes: attrInts([axis]) },
         }),
       ],
-      outputs: [makeValueInfo(`rs${axis}`, FLOAT)],
+      output: `rs${axis}`,
     });
   const fn = create(FunctionProtoSchema, {
     name: "Normalize",
@@ -387,12 +378,7 @@ Deno.test("raiseOpset() converts nodes inside If branches and local functions", 
   });
   const graph = makeGraph("main", {
     nodes: [
-      makeNode("If", {
-        name: "if",
-        inputs: ["c"],
-        outputs: ["y"],
-        attributes: { then_branch: branch(0), else_branch: branch(1) },
-      }),
+      ifNode("if", { then: branch(0), else: branch(1) }),
       makeNode("Normalize", { name: "call", domain: "local", inputs: ["x"], outputs: ["z"] }),
     ],
     inputs: [
@@ -409,7 +395,7 @@ Deno.test("raiseOpset() converts nodes inside If branches and local functions", 
   for (const c of [true, false]) {
     const feeds = {
       x: randomInput([1, 3, 4], 4),
-      c: new ort.Tensor("bool", new Uint8Array([c ? 1 : 0]), []),
+      c: new Tensor("bool", new Uint8Array([c ? 1 : 0]), []),
     };
     const [raised] = await checkRaise(model, feeds, [13]);
     const then = raised!.graph!.node[0]!.attribute[0]!.g!;
@@ -604,7 +590,7 @@ Deno.test("raiseOpset() refuses lowering, unknown opsets and models without a de
 });
 
 Deno.test("raiseOpset() keeps the silero models' results from opset 16 to 18 and 21", async () => {
-  for (const version of ["legacy", "v5", "v6"] as const) {
+  for (const version of SILERO_VERSIONS) {
     const model = await readSilero(version);
     const [at18] = await checkRaise(model, sileroFeeds(version), [18, 21]);
     const reduce = [...walkNodes(at18!)].filter(({ node }) => node.opType === "ReduceMean");

@@ -13,34 +13,9 @@ import { mapModelTensors, modelTensors } from "./model_tensors.ts";
 import { readModel } from "./read_model.ts";
 import { type TensorArray, tensorByteLength, tensorData } from "./tensor.ts";
 import { writeModel } from "./write_model.ts";
-import { input, runModel } from "./_testing.ts";
-
-const SILERO = (version: string) =>
-  new URL(`../../node_modules/@ricky0123/vad-web/dist/silero_vad_${version}.onnx`, import.meta.url);
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "modelpress_read_write_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-function audio(length: number): Float32Array {
-  return Float32Array.from({ length }, (_, i) => 0.3 * Math.sin(i / 7) + 0.05 * Math.sin(i * 1.3));
-}
-
-/** Silero VAD inputs: 512 samples of audio at 16 kHz plus zero recurrent state. */
-function sileroFeeds(version: string): Record<string, ReturnType<typeof input>> {
-  const sr = input("int64", BigInt64Array.of(16000n), []);
-  const samples = input("float32", audio(512), [1, 512]);
-  if (version === "legacy") {
-    const zeros = () => input("float32", new Float32Array(128), [2, 1, 64]);
-    return { input: samples, sr, h: zeros(), c: zeros() };
-  }
-  return { input: samples, sr, state: input("float32", new Float32Array(256), [2, 1, 128]) };
-}
+import { runModel } from "../../test/support/run_model.ts";
+import { readSilero, sileroFeeds } from "../../test/support/silero.ts";
+import { withTempDir } from "../../test/support/temp_dir.ts";
 
 function bytes(t: Parameters<typeof tensorData>[0]): Uint8Array {
   const data = tensorData(t) as TensorArray;
@@ -71,8 +46,8 @@ async function externalEntries(
 
 for (const [version, kinds] of [["legacy", ["initializer"]], ["v5", ["attribute"]]] as const) {
   Deno.test(`writeModel() with threshold 1024 round-trips Silero VAD ${version} (${kinds[0]} tensors) through a side file`, async () => {
-    const original = decodeModel(await Deno.readFile(SILERO(version)));
-    const expected = await runModel(encodeModel(original), sileroFeeds(version));
+    const original = await readSilero(version);
+    const expected = await runModel(original, sileroFeeds(version));
     await withTempDir(async (dir) => {
       const path = join(dir, "model.onnx");
       await writeModel(path, original, {
@@ -99,14 +74,14 @@ for (const [version, kinds] of [["legacy", ["initializer"]], ["v5", ["attribute"
 
       const back = await readModel(path);
       assertSameTensors(back, original);
-      assert.deepEqual(await runModel(encodeModel(back), sileroFeeds(version)), expected);
+      assert.deepEqual(await runModel(back, sileroFeeds(version)), expected);
     });
   });
 }
 
 Deno.test("writeModel() by default moves only main-graph tensors, and onnxruntime-web runs the result", async () => {
-  const original = decodeModel(await Deno.readFile(SILERO("legacy")));
-  const expected = await runModel(encodeModel(original), sileroFeeds("legacy"));
+  const original = await readSilero("legacy");
+  const expected = await runModel(original, sileroFeeds("legacy"));
   await withTempDir(async (dir) => {
     const path = join(dir, "model.onnx");
     const progress: number[] = [];

@@ -1,7 +1,7 @@
 import { deepStrictEqual, equal } from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { SparseTensorProtoSchema, TensorProto_DataType } from "./_gen/onnx_pb.ts";
-import { readSilero } from "./_graph_testing.ts";
+import { readSilero } from "../../test/support/silero.ts";
 import { makeGraph, makeTensor, makeValueInfo } from "./build.ts";
 import {
   findValueInfo,

@@ -7,7 +7,8 @@ import {
   TensorProto_DataType,
   TrainingInfoProtoSchema,
 } from "./_gen/onnx_pb.ts";
-import { readSilero } from "./_graph_testing.ts";
+import { readSilero, SILERO_VERSIONS } from "../../test/support/silero.ts";
+import { branchGraph, ifNode } from "./_testing.ts";
 import { makeGraph, makeModel, makeNode, makeTensor, makeValueInfo } from "./build.ts";
 import { nodeLabel, nodeSubgraphs, outerScopeNames, walkGraphs, walkNodes } from "./subgraphs.ts";
 
@@ -15,28 +16,24 @@ const { FLOAT, BOOL } = TensorProto_DataType;
 
 /** main: If_0 (then: Relu(x) + nested If_1 (then: Neg(y)); else: Identity(x)), Loop (body). */
 function nestedModel() {
-  const inner = makeGraph("inner", {
+  const inner = branchGraph("inner", {
     nodes: [makeNode("Neg", { inputs: ["w"], outputs: ["n"] })],
-    outputs: [makeValueInfo("n", FLOAT)],
+    output: "n",
   });
-  const thenBranch = makeGraph("then", {
+  const thenBranch = branchGraph("then", {
     nodes: [
       makeNode("Relu", { inputs: ["x"], outputs: ["r"] }),
-      makeNode("If", {
-        name: "If_1",
-        inputs: ["c"],
-        outputs: ["i1"],
-        attributes: {
-          then_branch: inner,
-          else_branch: makeGraph("inner_else", { outputs: [makeValueInfo("r", FLOAT)] }),
-        },
+      ifNode("If_1", {
+        then: inner,
+        else: branchGraph("inner_else", { nodes: [], output: "r" }),
+        output: "i1",
       }),
     ],
-    outputs: [makeValueInfo("i1", FLOAT)],
+    output: "i1",
   });
-  const elseBranch = makeGraph("else", {
+  const elseBranch = branchGraph("else", {
     nodes: [makeNode("Identity", { inputs: ["x"], outputs: ["e"] })],
-    outputs: [makeValueInfo("e", FLOAT)],
+    output: "e",
   });
   const body = makeGraph("body", {
     nodes: [makeNode("Add", { inputs: ["acc", "x"], outputs: ["acc_out"] })],
@@ -49,12 +46,7 @@ function nestedModel() {
   });
   const graph = makeGraph("main", {
     nodes: [
-      makeNode("If", {
-        name: "If_0",
-        inputs: ["c"],
-        outputs: ["y"],
-        attributes: { then_branch: thenBranch, else_branch: elseBranch },
-      }),
+      ifNode("If_0", { then: thenBranch, else: elseBranch }),
       makeNode("Loop", { inputs: ["", "c", "y"], outputs: ["z"], attributes: { body } }),
       makeNode("Custom", {
         domain: "x.y",
@@ -73,12 +65,7 @@ function nestedModel() {
     input: ["a"],
     output: ["b"],
     node: [
-      makeNode("If", {
-        name: "fn_if",
-        inputs: ["a"],
-        outputs: ["b"],
-        attributes: { then_branch: elseBranch, else_branch: elseBranch },
-      }),
+      ifNode("fn_if", { then: elseBranch, cond: "a", output: "b" }),
     ],
     opsetImport: [create(OperatorSetIdProtoSchema, { domain: "", version: 17n })],
   });
@@ -223,7 +210,7 @@ Deno.test("nodeSubgraphs() lists GRAPH and GRAPHS attributes in order", () => {
 });
 
 Deno.test("walkGraphs() finds every If branch of the silero models", async () => {
-  for (const version of ["legacy", "v5", "v6"] as const) {
+  for (const version of SILERO_VERSIONS) {
     const model = await readSilero(version);
     const entries = [...walkGraphs(model)];
     // Count If nodes independently: each has exactly two branches.

@@ -7,8 +7,8 @@ import {
   TensorProto_DataType as T,
   TensorProtoSchema,
 } from "./_gen/onnx_pb.ts";
+import { readSilero, SILERO_VERSIONS } from "../../test/support/silero.ts";
 import { makeTensor } from "./build.ts";
-import { decodeModel } from "./codec.ts";
 import { modelTensors } from "./model_tensors.ts";
 import {
   elementCount,
@@ -207,14 +207,8 @@ Deno.test("tensorData() refuses external tensors whose data were not loaded", ()
 });
 
 Deno.test("tensorData() reads every tensor of the Silero VAD models", async () => {
-  for (const version of ["legacy", "v5", "v6"]) {
-    const bytes = await Deno.readFile(
-      new URL(
-        `../../node_modules/@ricky0123/vad-web/dist/silero_vad_${version}.onnx`,
-        import.meta.url,
-      ),
-    );
-    const tensors = modelTensors(decodeModel(bytes));
+  for (const version of SILERO_VERSIONS) {
+    const tensors = modelTensors(await readSilero(version));
     assert.ok(tensors.length > 100, `${version} has tensors`);
     for (const t of tensors) {
       const data = tensorData(t) as TensorArray;

@@ -1,13 +1,13 @@
 import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
-import { TensorProto_DataType } from "./_gen/onnx_pb.ts";
-import { readSilero, runOrt, sileroFeeds } from "./_graph_testing.ts";
-import { makeGraph, makeNode, makeValueInfo } from "./build.ts";
+import { mulberry32 } from "../../test/support/prng.ts";
+import { runModel } from "../../test/support/run_model.ts";
+import { readSilero, SILERO_VERSIONS, sileroFeeds } from "../../test/support/silero.ts";
+import { branchGraph, ifNode } from "./_testing.ts";
+import { makeGraph, makeNode } from "./build.ts";
 import { GraphIndex } from "./graph_index.ts";
 import { nodeSubgraphs, outerScopeNames, walkGraphs } from "./subgraphs.ts";
 import type { GraphProto, NodeProto } from "./_gen/onnx_pb.ts";
 import { sortTopologically, topologicalOrder } from "./topological_sort.ts";
-
-const { FLOAT } = TensorProto_DataType;
 
 function relu(name: string, input: string, output: string) {
   return makeNode("Relu", { name, inputs: [input], outputs: [output] });
@@ -39,20 +39,9 @@ Deno.test("topologicalOrder() moves nodes only as far as their inputs require", 
 });
 
 Deno.test("topologicalOrder() treats reads inside subgraphs as dependencies", () => {
-  const branch = makeGraph("then", {
-    nodes: [relu("inner", "late", "i")],
-    outputs: [makeValueInfo("i", FLOAT)],
-  });
+  const branch = branchGraph("then", { nodes: [relu("inner", "late", "i")], output: "i" });
   const graph = makeGraph("g", {
-    nodes: [
-      makeNode("If", {
-        name: "if",
-        inputs: ["c"],
-        outputs: ["y"],
-        attributes: { then_branch: branch, else_branch: branch },
-      }),
-      relu("producer", "x", "late"),
-    ],
+    nodes: [ifNode("if", { then: branch }), relu("producer", "x", "late")],
   });
   deepStrictEqual(topologicalOrder(graph).map((n) => n.name), ["producer", "if"]);
 });
@@ -105,27 +94,26 @@ Deno.test("sortTopologically() keeps a GraphIndex over the graph valid", () => {
 });
 
 Deno.test("sortTopologically() leaves the silero models as they are and restores shuffled ones", async () => {
-  for (const version of ["legacy", "v5", "v6"] as const) {
+  for (const version of SILERO_VERSIONS) {
     const model = await readSilero(version);
-    const expected = await runOrt(model, sileroFeeds(version));
+    const expected = await runModel(model, sileroFeeds(version));
     for (const entry of walkGraphs(model)) {
       equal(sortTopologically(entry.graph!), false, entry.path);
     }
     // Shuffle every graph deterministically, then sort it back into a valid order.
-    let seed = 12345;
+    const rand = mulberry32(12345);
     let shuffled = 0;
     for (const entry of walkGraphs(model)) {
       const nodes = entry.graph!.node;
       for (let i = nodes.length - 1; i > 0; i--) {
-        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-        const j = seed % (i + 1);
+        const j = Math.floor(rand() * (i + 1));
         [nodes[i], nodes[j]] = [nodes[j]!, nodes[i]!];
       }
       if (sortTopologically(entry.graph!)) shuffled++;
       assertTopological(entry.graph!, entry.path);
     }
     ok(shuffled > 3, `${version}: some graphs were out of order`);
-    deepStrictEqual(await runOrt(model, sileroFeeds(version)), expected, version);
+    deepStrictEqual(await runModel(model, sileroFeeds(version)), expected, version);
   }
 });
 

@@ -1,7 +1,8 @@
 import { equal, ok } from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { FunctionProtoSchema, TensorProto_DataType } from "./_gen/onnx_pb.ts";
-import { readSilero } from "./_graph_testing.ts";
+import { readSilero } from "../../test/support/silero.ts";
+import { branchGraph, ifNode } from "./_testing.ts";
 import { makeGraph, makeModel, makeNode, makeTensor, makeValueInfo } from "./build.ts";
 import { walkNodes } from "./subgraphs.ts";
 import { UniqueNames } from "./unique_names.ts";
@@ -9,19 +10,12 @@ import { UniqueNames } from "./unique_names.ts";
 const { FLOAT } = TensorProto_DataType;
 
 function model() {
-  const branch = makeGraph("then", {
+  const branch = branchGraph("then", {
     nodes: [makeNode("Relu", { name: "inner", inputs: ["x"], outputs: ["deep"] })],
-    outputs: [makeValueInfo("deep", FLOAT)],
+    output: "deep",
   });
   const graph = makeGraph("g", {
-    nodes: [
-      makeNode("If", {
-        name: "if",
-        inputs: ["c"],
-        outputs: ["y"],
-        attributes: { then_branch: branch, else_branch: branch },
-      }),
-    ],
+    nodes: [ifNode("if", { then: branch })],
     inputs: [makeValueInfo("x", FLOAT)],
     initializers: [makeTensor("w", new Float32Array(1))],
     valueInfo: [makeValueInfo("vi", FLOAT)],

@@ -13,17 +13,12 @@ import {
 import { memoryIo } from "../cli_io.ts";
 import { PROGRESS_MIN_BYTES } from "../file_progress.ts";
 import { main } from "../main.ts";
-import { richModel, runnableModel, SILERO_LEGACY } from "../testdata/rich_model.ts";
-import { runModel, runnableFeeds, sileroFeeds } from "../testdata/run_model.ts";
+import { richModel, runnableFeeds, runnableModel } from "../_testing.ts";
+import { runModel } from "../../../test/support/run_model.ts";
+import { sileroFeeds, sileroPath } from "../../../test/support/silero.ts";
+import { withTempDir } from "../../../test/support/temp_dir.ts";
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "modelpress_convert_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const SILERO_LEGACY = sileroPath("legacy");
 
 Deno.test("convert without options writes the same bytes it read", async () => {
   await withTempDir(async (dir) => {
@@ -55,9 +50,9 @@ Deno.test("convert --external-data-threshold splits a model that still runs the 
     const data = await Deno.readFile(`${dir}/split.onnx.data`);
     assert.ok(split.length < 1.1 * 1024 * 1024, "the model file shrank");
     const original = await runModel(await Deno.readFile(SILERO_LEGACY), sileroFeeds("legacy"));
-    const converted = await runModel(split, sileroFeeds("legacy"), [
-      { path: "split.onnx.data", data },
-    ]);
+    const converted = await runModel(split, sileroFeeds("legacy"), {
+      externalData: [{ path: "split.onnx.data", data }],
+    });
     assert.deepEqual(converted, original);
 
     // And back: the external data is read and written inline again, byte for byte.
@@ -78,7 +73,7 @@ Deno.test("convert --external-data-threshold moves initializers, typed fields to
     w.floatData = Array.from(new Float32Array(w.rawData.slice().buffer));
     clearField(w, TensorProtoSchema.field.rawData);
     await Deno.writeFile(`${dir}/r.onnx`, encodeModel(model));
-    const original = await runModel(encodeModel(model), runnableFeeds());
+    const original = await runModel(model, runnableFeeds());
     const io = memoryIo();
     const args = ["convert", `${dir}/r.onnx`, `${dir}/s.onnx`, "--external-data-threshold", "1KiB"];
     assert.equal(await main(args, io), 0);
@@ -88,11 +83,11 @@ Deno.test("convert --external-data-threshold moves initializers, typed fields to
       io.stdout.text(),
       /^wrote +\S+s\.onnx\.data +1\.00 KiB +1 tensor of 1\.00 KiB or more$/m,
     );
-    const split = await runModel(await Deno.readFile(`${dir}/s.onnx`), runnableFeeds(), [
-      { path: "s.onnx.data", data: await Deno.readFile(`${dir}/s.onnx.data`) },
-    ]);
+    const split = await runModel(await Deno.readFile(`${dir}/s.onnx`), runnableFeeds(), {
+      externalData: [{ path: "s.onnx.data", data: await Deno.readFile(`${dir}/s.onnx.data`) }],
+    });
     assert.deepEqual(split, original);
-    assert.equal(original.z?.[255], -256 * 255 / 8);
+    assert.equal(original.z?.data[255], -256 * 255 / 8);
   });
 });
 

@@ -9,20 +9,19 @@ import {
 import { memoryIo } from "../cli_io.ts";
 import { main } from "../main.ts";
 import { summarizeModel } from "../summarize_model.ts";
-import { richModel, SILERO_LEGACY, SILERO_V5 } from "../testdata/rich_model.ts";
+import { richModel } from "../_testing.ts";
+import { sileroPath } from "../../../test/support/silero.ts";
+import { withTempDir } from "../../../test/support/temp_dir.ts";
 import { formatShape } from "./inspect.ts";
 
 async function withModelFile(
   fn: (path: string, dir: string) => Promise<void>,
   bytes: Uint8Array = encodeModel(richModel()),
 ): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "modelpress_inspect_" });
-  try {
+  await withTempDir(async (dir) => {
     await Deno.writeFile(`${dir}/rich.onnx`, bytes);
     await fn(`${dir}/rich.onnx`, dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 Deno.test("inspect prints aligned tables for every section", async () => {
@@ -117,13 +116,13 @@ Deno.test("inspect lists external data files with their sizes, and missing ones"
 
 Deno.test("inspect reads real models with nested If subgraphs", async () => {
   const io = memoryIo();
-  assert.equal(await main(["inspect", SILERO_LEGACY], io), 0);
+  assert.equal(await main(["inspect", sileroPath("legacy")], io), 0);
   const lines = io.stdout.text().split("\n");
   assert.ok(lines.includes("Nodes: 250 (2 in the main graph, 248 in 18 subgraphs)"));
   assert.ok(lines.includes("  input  tensor(float)  [batch, sequence]"));
   assert.ok(lines.includes("    If_651.else_branch           19            27"));
   const v5 = memoryIo();
-  assert.equal(await main(["inspect", SILERO_V5], v5), 0);
+  assert.equal(await main(["inspect", sileroPath("v5")], v5), 0);
   assert.ok(v5.stdout.text().split("\n").includes("  input  tensor(float)  [?, ?]"));
 });
 
@@ -139,17 +138,14 @@ Deno.test("inspect fails with exit code 1 and one clear line for a missing file 
   assert.equal(await main(["inspect", "no/such/model.onnx"], io), 1);
   assert.equal(io.stderr.text(), "error: Cannot inspect 'no/such/model.onnx': file not found\n");
   assert.equal(io.stdout.text(), "");
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const folder = memoryIo();
     assert.equal(await main(["inspect", dir], folder), 1);
     assert.equal(
       folder.stderr.text(),
       `error: Cannot inspect '${dir}': it is a folder, not a file\n`,
     );
-  } finally {
-    await Deno.remove(dir);
-  }
+  });
 });
 
 Deno.test("inspect shows the byte offset of a parse error", async () => {

@@ -1,9 +1,9 @@
 /**
- * Test models for the CLI's tests, built in code so that every count the tests assert can be
- * checked by reading this file.
+ * Test helpers for this package: models built in code, so that every count the tests assert can
+ * be checked by reading this file. Helpers shared with other packages (running models, silero
+ * VAD, temporary folders) are in `test/support/` at the repository root.
  * @module
  */
-import { fileURLToPath } from "node:url";
 import { create } from "@bufbuild/protobuf";
 import {
   attrFloat,
@@ -22,19 +22,9 @@ import {
   TypeProtoSchema,
   ValueInfoProtoSchema,
 } from "@modelpress/onnx";
+import { Tensor, type TensorMap } from "@modelpress/evaluate";
 
 const T = TensorProto_DataType;
-
-/** Real models shipped by an npm package (no network needed). */
-export const SILERO_DIR = fileURLToPath(
-  new URL("../../../node_modules/@ricky0123/vad-web/dist/", import.meta.url),
-);
-
-/** silero VAD (pytorch export): 69 main-graph initializers, If subgraphs with initializers. */
-export const SILERO_LEGACY = `${SILERO_DIR}silero_vad_legacy.onnx`;
-
-/** silero VAD v5 (spox export): every weight is a Constant node inside If subgraphs. */
-export const SILERO_V5 = `${SILERO_DIR}silero_vad_v5.onnx`;
 
 /**
  * A small model with a bit of everything `inspect` reports. What it holds:
@@ -51,6 +41,12 @@ export const SILERO_V5 = `${SILERO_DIR}silero_vad_v5.onnx`;
  * - function com.example.Gelu: 2 nodes (Mul, Tanh)
  *
  * @returns A new model.
+ * @example
+ * ```ts
+ * import { encodeModel } from "@modelpress/onnx";
+ * import { richModel } from "./_testing.ts";
+ * await Deno.writeFile("rich.onnx", encodeModel(richModel()));
+ * ```
  */
 export function richModel(): ModelProto {
   const loopBody = makeGraph("loop_body", {
@@ -156,6 +152,12 @@ export function richModel(): ModelProto {
  * (1 KiB) and z = x * w with w a main-graph initializer of 256 floats.
  *
  * @returns A new model (IR 8, opset 16).
+ * @example
+ * ```ts
+ * import { runModel } from "../../test/support/run_model.ts";
+ * import { runnableFeeds, runnableModel } from "./_testing.ts";
+ * const { y } = await runModel(runnableModel(), runnableFeeds());
+ * ```
  */
 export function runnableModel(): ModelProto {
   const F = T.FLOAT;
@@ -173,4 +175,20 @@ export function runnableModel(): ModelProto {
     }),
     { irVersion: 8, opsetImports: [{ version: 16 }] },
   );
+}
+
+/**
+ * Input for {@linkcode runnableModel}: x = 1, 2, ..., 256.
+ *
+ * @returns The feeds.
+ * @example
+ * ```ts
+ * import { runnableFeeds } from "./_testing.ts";
+ * const { x } = runnableFeeds();
+ * ```
+ */
+export function runnableFeeds(): TensorMap {
+  return {
+    x: new Tensor("float32", Float32Array.from({ length: 256 }, (_, i) => i + 1), [256]),
+  };
 }
