@@ -49,6 +49,8 @@ interface MessagePlan {
   readonly byIndex: readonly (FieldPlan | undefined)[];
   /** Fields in field-number order, the order protobuf implementations write them. */
   readonly sorted: readonly FieldPlan[];
+  /** Estimated bytes of memory one decoded message of this type takes (object + arrays). */
+  readonly cost: number;
 }
 
 type AnyMessage = Record<string, unknown> & { $unknown?: UnknownField[] };
@@ -85,7 +87,9 @@ export function planOf(desc: DescMessage): MessagePlan {
   const byNumber = new Map<number, FieldPlan>();
   const sorted: FieldPlan[] = [];
   const byIndex: (FieldPlan | undefined)[] = [];
-  const plan: MessagePlan = { desc, typeName: desc.typeName, byNumber, byIndex, sorted };
+  const lists = desc.fields.filter((f) => f.fieldKind === "list").length;
+  const cost = 64 + 16 * desc.fields.length + 32 * lists;
+  const plan: MessagePlan = { desc, typeName: desc.typeName, byNumber, byIndex, sorted, cost };
   plans.set(desc, plan);
   for (const f of desc.fields) {
     const fp = fieldPlan(f);
@@ -163,6 +167,14 @@ export interface DecodeOptions {
   readonly maxDepth?: number;
 }
 
+/**
+ * Memory the decoded messages may take: a fixed allowance plus a multiple of the input size.
+ * An empty nested message costs 2 input bytes but a few hundred bytes of objects, so crafted
+ * input could otherwise ask for ~200x its size; real models use far less than 64x.
+ */
+const ALLOC_BASE_BYTES = 16 << 20;
+const ALLOC_PER_INPUT_BYTE = 64;
+
 /** Short ASCII strings (most ONNX names) without TextDecoder's per-call overhead. */
 function asciiString(buf: Uint8Array, pos: number, len: number): string | undefined {
   let s = "";
@@ -186,11 +198,39 @@ class Reader {
   lo = 0;
   hi = 0;
   readonly maxDepth: number;
+  /** What is left of the allocation budget, in estimated bytes. */
+  budget: number;
 
   constructor(buf: Uint8Array, maxDepth: number) {
     this.buf = buf;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.maxDepth = maxDepth;
+    this.budget = ALLOC_BASE_BYTES + ALLOC_PER_INPUT_BYTE * buf.length;
+  }
+
+  /** Charges `bytes` of estimated memory against the budget. */
+  charge(bytes: number): void {
+    this.budget -= bytes;
+    if (this.budget < 0) this.overBudget("values");
+  }
+
+  overBudget(what: string): never {
+    this.fail(
+      `the input declares more ${what} than its ${this.buf.length} bytes justify; ` +
+        "refusing to allocate more",
+    );
+  }
+
+  /** Creates a message, charging its estimated size against the budget. */
+  newMessage(plan: MessagePlan): AnyMessage {
+    this.budget -= plan.cost;
+    if (this.budget < 0) {
+      this.fail(
+        `the input declares more messages than its ${this.buf.length} bytes justify ` +
+          `(at ${plan.typeName}); refusing to allocate more`,
+      );
+    }
+    return create(plan.desc) as unknown as AnyMessage;
   }
 
   fail(message: string, at: number = this.pos): never {
@@ -379,6 +419,8 @@ class Reader {
         this.varint(end);
         return this.lo !== 0 || this.hi !== 0;
       case ScalarType.BYTES: {
+        // A Uint8Array view is an object of its own (about 100 bytes), even when empty.
+        this.charge(112);
         const len = this.length(end, "a bytes field");
         const v = this.buf.subarray(this.pos, this.pos + len);
         this.pos += len;
@@ -471,7 +513,7 @@ function readField(
       }
       // A repeated occurrence of a singular message merges into the first, as protobuf does.
       const fresh = sub === undefined;
-      if (fresh) sub = create(plan.desc) as unknown as AnyMessage;
+      if (fresh) sub = r.newMessage(plan);
       decodeInto(r, sub!, plan, subEnd, depth + 1);
       if (fresh) setSingular(msg, f, sub);
       return true;
@@ -481,7 +523,7 @@ function readField(
       const len = r.length(end, f);
       const subEnd = r.pos + len;
       const plan = f.message!;
-      const sub = create(plan.desc) as unknown as AnyMessage;
+      const sub = r.newMessage(plan);
       decodeInto(r, sub, plan, subEnd, depth + 1);
       (msg[f.localName] as unknown[]).push(sub);
       return true;
@@ -539,12 +581,15 @@ function readPacked(r: Reader, list: unknown[], f: FieldPlan, end: number): void
       }
       return;
     case ScalarType.INT64:
+      // A bigint per element (one byte of input each at least).
+      r.charge(32 * (end - r.pos));
       while (r.pos < end) {
         r.varint(end);
         list.push(r.int64());
       }
       return;
     case ScalarType.UINT64:
+      r.charge(32 * (end - r.pos));
       while (r.pos < end) {
         r.varint(end);
         list.push(r.uint64());

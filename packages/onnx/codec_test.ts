@@ -273,6 +273,17 @@ Deno.test("decodeModel() rejects nesting deeper than maxDepth instead of overflo
   assert.doesNotThrow(() => decodeModel(new Uint8Array(field(7, 2, nest(30)))));
 });
 
+Deno.test("decodeModel() refuses input that would allocate far more than its size", () => {
+  // 1.5 million empty FunctionProtos (3 bytes each): several hundred bytes of objects apiece.
+  const one = field(25, 2, []);
+  const bytes = new Uint8Array(one.length * 1_500_000);
+  for (let i = 0; i < bytes.length; i += one.length) bytes.set(one, i);
+  const e = parseError(bytes);
+  assert.match(e.message, /more messages than its 4500000 bytes justify/);
+  // A real model's message density is far below the limit.
+  assert.equal(decodeModel(encodeModel(richModel())).functions.length, 1);
+});
+
 Deno.test("decodeModel() rejects a packed float field whose length is not a multiple of 4", () => {
   const tensor = field(4, 2, [0, 0, 128]);
   const e = parseError(field(7, 2, field(5, 2, tensor)));
