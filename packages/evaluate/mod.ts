@@ -1,17 +1,25 @@
 /**
- * `@modelpress/evaluate`: datasets, sessions and metrics.
+ * `@modelpress/evaluate`: sessions, datasets and metrics (accuracy, fidelity, latency, size).
  *
  * @example
  * ```ts
- * import { createSession, loadMnist, runSession, Tensor } from "@modelpress/evaluate";
- * const test = await loadMnist({ split: "test" });
- * const session = await createSession(await Deno.readFile("test/fixtures/mnist_mlp.onnx"));
- * const { logits } = await runSession(session, {
- *   input: new Tensor("float32", test.images, [test.count, 784]),
+ * import { evaluateModel, loadDataset } from "@modelpress/evaluate";
+ * const report = await evaluateModel(await Deno.readFile("test/fixtures/mnist_mlp.onnx"), {
+ *   dataset: await loadDataset("mnist"),
  * });
- * await session.release();
+ * console.log(report.accuracy?.top1); // 0.978
  * ```
  * @module
  */
+export * from "./accuracy.ts";
+export * from "./dataset.ts";
+export * from "./evaluate_model.ts";
+export * from "./fidelity.ts";
+export * from "./latency.ts";
+export * from "./macs.ts";
 export * from "./mnist.ts";
+export * from "./model_size.ts";
+export * from "./npy.ts";
+export * from "./npz.ts";
+export * from "./report_json.ts";
 export * from "./session.ts";
