@@ -21,8 +21,8 @@ export interface ServiceSpec {
 }
 
 /**
- * Every ModelPress service, in start order (a service may depend on the ones before it). Empty
- * until the first service lands; the planned ones and their ports are:
+ * Every ModelPress service, in start order (a service may depend on the ones before it). The
+ * planned ones and their ports are (evaluate is listed; the others join as they land):
  *
  * | name      | entry                       | port |
  * | --------- | --------------------------- | ---- |
@@ -39,4 +39,6 @@ export interface ServiceSpec {
  * for (const s of SERVICES) console.log(s.name, s.port);
  * ```
  */
-export const SERVICES: readonly ServiceSpec[] = Object.freeze([]);
+export const SERVICES: readonly ServiceSpec[] = Object.freeze([
+  { name: "evaluate", entry: "services/evaluate/main.ts", port: 8103, healthPath: "/health" },
+]);

@@ -10,12 +10,17 @@ import denoJson from "./deno.json" with { type: "json" };
 import { type CliIo, denoIo } from "./cli_io.ts";
 import type { Command } from "./command.ts";
 import { convertCommand } from "./commands/convert.ts";
+import { evalCommand } from "./commands/eval.ts";
 import { inspectCommand } from "./commands/inspect.ts";
 import { formatTable } from "./format_table.ts";
 import { UsageError } from "./parse_args.ts";
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = Object.freeze([inspectCommand, convertCommand]);
+export const COMMANDS: readonly Command[] = Object.freeze([
+  inspectCommand,
+  convertCommand,
+  evalCommand,
+]);
 
 /** Exit code for wrong usage, as in BSD's sysexits and most CLIs. */
 export const EXIT_USAGE = 2;

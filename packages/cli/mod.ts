@@ -16,6 +16,7 @@ export * from "./cli_io.ts";
 export * from "./command.ts";
 export * from "./commands/inspect.ts";
 export * from "./commands/convert.ts";
+export * from "./commands/eval.ts";
 export * from "./parse_args.ts";
 export * from "./format_table.ts";
 export * from "./byte_size.ts";

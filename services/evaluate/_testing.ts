@@ -1,0 +1,162 @@
+/**
+ * Test helpers of the evaluate service: a stand-in evaluator the tests drive step by step, a
+ * stand-in dataset loader, and multipart forms.
+ * @module
+ */
+import type {
+  Dataset,
+  DatasetSource,
+  EvaluateOptions,
+  EvaluationProgress,
+  EvaluationReport,
+} from "@modelpress/evaluate";
+
+/** The MNIST MLP fixture's path. */
+export const MLP_PATH: string = new URL("../../test/fixtures/mnist_mlp.onnx", import.meta.url)
+  .pathname;
+
+/** A report-shaped value for stand-in evaluations (only `size.fileBytes` is meaningful). */
+export function fakeReport(modelBytes: number): EvaluationReport {
+  return {
+    model: { bytes: modelBytes, sha256: "0".repeat(64), inputs: [], outputs: [] },
+    size: {
+      fileBytes: modelBytes,
+      gzipBytes: modelBytes,
+      parameters: 0,
+      parameterBytes: 0,
+      bytesByType: {},
+      zeros: 0,
+      sparsity: 0,
+      tensors: [],
+    },
+    timings: { totalMs: 0, loadMs: 0, sizeMs: 0 },
+    backend: { runtime: "onnxruntime-web", version: "test", executionProviders: [], threads: 1 },
+  } as EvaluationReport;
+}
+
+/** A stand-in evaluator whose runs the test releases one by one. */
+export interface ControlledEvaluator {
+  /** Pass as `evaluate`. */
+  readonly evaluate: (model: Uint8Array, options: EvaluateOptions) => Promise<EvaluationReport>;
+  /** Options of every call so far. */
+  readonly calls: EvaluateOptions[];
+  /** Resolves when a call has started (and reported its first progress). */
+  started(): Promise<void>;
+  /** Lets every running call finish with a report. */
+  release(): void;
+}
+
+/**
+ * Makes an evaluator that reports progress (`accuracy`, 5 of 10 samples) and then waits until
+ * released or aborted; aborted, it rejects with the signal's reason as the library does.
+ *
+ * @returns The evaluator and its controls.
+ */
+export function controlledEvaluator(): ControlledEvaluator {
+  const calls: EvaluateOptions[] = [];
+  let release!: () => void;
+  let gate = new Promise<void>((r) => (release = r));
+  let onStart!: () => void;
+  let startedPromise = new Promise<void>((r) => (onStart = r));
+  return {
+    calls,
+    evaluate: async (model, options) => {
+      calls.push(options);
+      const progress: EvaluationProgress = {
+        phase: "accuracy",
+        done: 5,
+        total: 10,
+        samplesPerSecond: 250,
+      };
+      options.onProgress?.(progress);
+      onStart();
+      const signal = options.signal;
+      await new Promise<void>((resolve, reject) => {
+        gate.then(resolve);
+        signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+      });
+      return fakeReport(model.length);
+    },
+    started: () => startedPromise,
+    release: () => {
+      release();
+      gate = new Promise<void>((r) => (release = r));
+      startedPromise = new Promise<void>((r) => (onStart = r));
+    },
+  };
+}
+
+/**
+ * A stand-in for `loadDataset`: `count` samples of nothing; a `dataset` upload whose bytes say
+ * "bad" is refused as the library refuses a broken file.
+ *
+ * @param count Samples in the dataset.
+ * @returns The loader.
+ */
+export function fakeLoadDataset(count = 100): (source: DatasetSource) => Promise<Dataset> {
+  return (source) => {
+    if (source instanceof Uint8Array && new TextDecoder().decode(source) === "bad") {
+      return Promise.reject(new SyntaxError("Cannot load dataset: not an NPZ, NPY or JSON file"));
+    }
+    return Promise.resolve({
+      name: typeof source === "string" ? source : "npz",
+      count,
+      inputs: {},
+    });
+  };
+}
+
+/** Parts of {@linkcode evaluationForm}. */
+export interface EvaluationFormParts {
+  /** The model's bytes. */
+  readonly model?: Uint8Array;
+  /** The reference model's bytes. */
+  readonly reference?: Uint8Array;
+  /** A built-in dataset name, or the bytes of a file. */
+  readonly dataset?: string | Uint8Array;
+  /** The options (stringified unless already a string). */
+  readonly options?: unknown;
+}
+
+/**
+ * Builds the multipart form of POST /v1/evaluations.
+ *
+ * @param parts What to put in it.
+ * @returns The form.
+ */
+export function evaluationForm(parts: EvaluationFormParts): FormData {
+  const form = new FormData();
+  if (parts.model) form.set("model", new File([parts.model as BlobPart], "model.onnx"));
+  if (parts.reference) {
+    form.set("reference", new File([parts.reference as BlobPart], "reference.onnx"));
+  }
+  if (typeof parts.dataset === "string") form.set("dataset", parts.dataset);
+  else if (parts.dataset) form.set("dataset", new File([parts.dataset as BlobPart], "data.npz"));
+  if (parts.options !== undefined) {
+    form.set(
+      "options",
+      typeof parts.options === "string" ? parts.options : JSON.stringify(parts.options),
+    );
+  }
+  return form;
+}
+
+/**
+ * Polls until `check` returns a value other than undefined (at most `timeoutMs`).
+ *
+ * @param check What to poll.
+ * @param timeoutMs How long to try.
+ * @returns The value.
+ */
+export async function pollUntil<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const end = performance.now() + timeoutMs;
+  while (true) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (performance.now() > end) throw new Error(`gave up polling after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

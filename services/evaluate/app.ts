@@ -1,0 +1,116 @@
+/**
+ * The evaluate service as a Hono app: `createApp(deps)`, with everything it depends on injected
+ * so that tests run it in-process with a stand-in evaluator.
+ * @module
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { EvaluationReport } from "@modelpress/evaluate";
+import { ApiError } from "./api_error.ts";
+import { JobQueue, type JobQueueOptions } from "./job_queue.ts";
+import {
+  addEvaluationRoutes,
+  type DatasetLoader,
+  type Evaluator,
+  type UploadLimits,
+} from "./routes/evaluations.ts";
+import { addHealthRoute } from "./routes/health.ts";
+import { toApiError } from "./to_api_error.ts";
+
+/** What the evaluate service is made of. */
+export interface EvaluateServiceDeps {
+  /** Runs one evaluation: `evaluateModel` of `@modelpress/evaluate`. */
+  readonly evaluate: Evaluator;
+  /** Loads a dataset: `loadDataset` of `@modelpress/evaluate`. */
+  readonly loadDataset: DatasetLoader;
+  /** The job queue (default: a new one with `queueOptions`). */
+  readonly queue?: JobQueue<EvaluationReport>;
+  /** Options of the default queue (default: 1 running, 4 waiting, results kept 15 minutes). */
+  readonly queueOptions?: JobQueueOptions;
+  /** Upload limits (defaults: {@linkcode DEFAULT_UPLOAD_LIMITS}). */
+  readonly limits?: Partial<UploadLimits>;
+  /**
+   * Jobs estimated at no more model inferences than this (samples times models, plus latency
+   * runs times their batch) answer 200 directly; larger ones answer 202 (default 2000).
+   */
+  readonly syncMaxInferences?: number;
+  /** onnxruntime-web threads of this process; a request asking for another count is a 400. */
+  readonly threads?: number;
+}
+
+/** Default upload limits: 256 MiB per model, 256 MiB per dataset, 600 MiB per request. */
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = Object.freeze({
+  maxBodyBytes: 600 * 1024 * 1024,
+  maxModelBytes: 256 * 1024 * 1024,
+  maxDatasetBytes: 256 * 1024 * 1024,
+  maxOptionsBytes: 64 * 1024,
+});
+
+/** Default of {@linkcode EvaluateServiceDeps.syncMaxInferences}. */
+export const DEFAULT_SYNC_MAX_INFERENCES = 2000;
+
+/**
+ * Makes the evaluate service's app: `POST /v1/evaluations`, `GET /v1/evaluations/{id}`,
+ * `POST /v1/evaluations/{id}/cancel`, `DELETE /v1/evaluations/{id}`, `GET /health` and the
+ * OpenAPI 3.1 document at `GET /openapi.json`. Every error is answered as
+ * `{ error: { code, message, details? } }`.
+ *
+ * @param deps The evaluator, the dataset loader, and optional queue, limits and thresholds.
+ * @returns The app; serve it with `Deno.serve(app.fetch)` or call `app.request()` in tests.
+ * @example
+ * ```ts
+ * import { evaluateModel, loadDataset } from "@modelpress/evaluate";
+ * import { createApp } from "./app.ts";
+ * const app = createApp({ evaluate: evaluateModel, loadDataset });
+ * const res = await app.request("/health");
+ * console.log(res.status); // 200
+ * ```
+ */
+export function createApp(deps: EvaluateServiceDeps): OpenAPIHono {
+  const queue = deps.queue ?? new JobQueue<EvaluationReport>({
+    describeError: (e) => {
+      const api = toApiError(e);
+      return { code: api.code, message: api.message, ...(api.details && { details: api.details }) };
+    },
+    ...deps.queueOptions,
+  });
+  const app = new OpenAPIHono();
+  addHealthRoute(app, queue);
+  addEvaluationRoutes(app, {
+    evaluate: deps.evaluate,
+    loadDataset: deps.loadDataset,
+    queue,
+    limits: Object.freeze({ ...DEFAULT_UPLOAD_LIMITS, ...deps.limits }),
+    syncMaxInferences: deps.syncMaxInferences ?? DEFAULT_SYNC_MAX_INFERENCES,
+    threads: deps.threads,
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "ModelPress evaluate service",
+      version: "0.1.0",
+      description: "Accuracy, output fidelity, latency and size of ONNX models.",
+    },
+  });
+  app.notFound((c) => {
+    throw new ApiError(`Cannot ${c.req.method} ${c.req.path}: no such route`, {
+      status: 404,
+      code: "not_found",
+    });
+  });
+  app.onError((error, c) => {
+    const api = toApiError(error);
+    if (api.status === 500) console.error(error); // a bug: keep the stack in the log
+    return c.json(
+      {
+        error: {
+          code: api.code,
+          message: api.message,
+          ...(api.details && { details: api.details }),
+        },
+      },
+      api.status,
+      api.headers,
+    );
+  });
+  return app;
+}

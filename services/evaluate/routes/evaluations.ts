@@ -1,0 +1,435 @@
+/**
+ * `/v1/evaluations`: start an evaluation (multipart upload), follow it, cancel it.
+ * @module
+ */
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type {
+  Dataset,
+  DatasetSource,
+  EvaluateOptions,
+  EvaluationReport,
+  LoadDatasetOptions,
+} from "@modelpress/evaluate";
+import { decodeModel, OnnxParseError } from "@modelpress/onnx";
+import { ApiError } from "../api_error.ts";
+import type { JobQueue, JobSnapshot } from "../job_queue.ts";
+import { type FormPart, readMultipart } from "../read_multipart.ts";
+import {
+  CreateEvaluationFormSchema,
+  ErrorBodySchema,
+  type EvaluationOptions,
+  EvaluationOptionsSchema,
+  EvaluationSchema,
+  JobParamsSchema,
+} from "../schemas.ts";
+import { sendJson } from "./send_json.ts";
+
+/** Runs one evaluation: `evaluateModel` of `@modelpress/evaluate`, or a stand-in in tests. */
+export type Evaluator = (model: Uint8Array, options: EvaluateOptions) => Promise<EvaluationReport>;
+
+/** Loads a dataset: `loadDataset` of `@modelpress/evaluate`, or a stand-in in tests. */
+export type DatasetLoader = (
+  source: DatasetSource,
+  options?: LoadDatasetOptions,
+) => Promise<Dataset>;
+
+/** Upload limits in bytes. */
+export interface UploadLimits {
+  /** The whole request body. */
+  readonly maxBodyBytes: number;
+  /** The `model` and `reference` parts, each. */
+  readonly maxModelBytes: number;
+  /** An uploaded `dataset` part. */
+  readonly maxDatasetBytes: number;
+  /** The `options` part. */
+  readonly maxOptionsBytes: number;
+}
+
+/** What the evaluation routes need; see `EvaluateServiceDeps` in `app.ts`. */
+export interface EvaluationRoutesContext {
+  /** Runs evaluations. */
+  readonly evaluate: Evaluator;
+  /** Loads datasets. */
+  readonly loadDataset: DatasetLoader;
+  /** Where jobs wait and run. */
+  readonly queue: JobQueue<EvaluationReport>;
+  /** Upload limits. */
+  readonly limits: UploadLimits;
+  /** Jobs estimated at no more model inferences than this answer 200 directly. */
+  readonly syncMaxInferences: number;
+  /** onnxruntime-web threads of this process, when fixed. */
+  readonly threads: number | undefined;
+}
+
+/** Built-in dataset names accepted in the `dataset` field. */
+const BUILTIN_DATASETS: readonly string[] = Object.freeze(["mnist"]);
+/** The library's latency defaults, for the cost estimate. */
+const DEFAULT_LATENCY = Object.freeze({ warmupRuns: 3, runs: 20, batchSize: 1 });
+
+const errorResponses = (...statuses: number[]): Record<number, unknown> =>
+  Object.fromEntries(statuses.map((s) => [s, {
+    description: ERROR_DESCRIPTIONS[s] ?? "Error",
+    content: { "application/json": { schema: ErrorBodySchema } },
+  }]));
+
+const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
+  400: "Bad request or invalid options (details.field names the field)",
+  404: "No such job (never existed, or expired)",
+  409: "The job has already finished",
+  413: "The body or a part is over its size limit",
+  415: "Not multipart/form-data",
+  422: "Invalid model (details.offset), invalid dataset, or the evaluation failed",
+  503: "Busy: every slot and queue place is taken (see Retry-After)",
+};
+
+const evaluationContent = { "application/json": { schema: EvaluationSchema } };
+
+const createEvaluationRoute = createRoute({
+  method: "post",
+  path: "/v1/evaluations",
+  summary: "Evaluate a model",
+  description: "Uploads a model (and optionally a reference model and a dataset) and evaluates " +
+    "it. Small jobs answer 200 with the finished evaluation; larger ones (or any, with " +
+    "`Prefer: respond-async`) answer 202 with a Location to poll.",
+  request: {
+    body: {
+      required: true,
+      content: { "multipart/form-data": { schema: CreateEvaluationFormSchema } },
+    },
+  },
+  responses: {
+    200: { description: "The finished evaluation", content: evaluationContent },
+    202: {
+      description: "Accepted; poll the Location header's URL",
+      headers: { Location: { schema: { type: "string" }, description: "The job's URL" } },
+      content: evaluationContent,
+    },
+    ...errorResponses(400, 413, 415, 422, 503),
+  },
+});
+
+const getEvaluationRoute = createRoute({
+  method: "get",
+  path: "/v1/evaluations/{id}",
+  summary: "Status, progress and result of an evaluation",
+  request: { params: JobParamsSchema },
+  responses: {
+    200: { description: "The evaluation", content: evaluationContent },
+    ...errorResponses(404),
+  },
+});
+
+const cancelEvaluationRoute = createRoute({
+  method: "post",
+  path: "/v1/evaluations/{id}/cancel",
+  summary: "Cancel an evaluation",
+  description: "A queued job is cancelled at once (200); a running one is signalled and stops " +
+    "between batches (202; poll until status is cancelled).",
+  request: { params: JobParamsSchema },
+  responses: {
+    200: { description: "Cancelled", content: evaluationContent },
+    202: { description: "Cancellation requested", content: evaluationContent },
+    ...errorResponses(404, 409),
+  },
+});
+
+const deleteEvaluationRoute = createRoute({
+  method: "delete",
+  path: "/v1/evaluations/{id}",
+  summary: "Cancel an evaluation if it runs, and forget it",
+  request: { params: JobParamsSchema },
+  responses: { 204: { description: "Forgotten" }, ...errorResponses(404) },
+});
+
+/**
+ * Adds the `/v1/evaluations` routes, and their OpenAPI descriptions, to an app.
+ *
+ * @param app The app.
+ * @param context Evaluator, dataset loader, job queue, limits.
+ * @example
+ * ```ts
+ * import { OpenAPIHono } from "@hono/zod-openapi";
+ * import { evaluateModel, loadDataset } from "@modelpress/evaluate";
+ * import { JobQueue } from "../job_queue.ts";
+ * import { addEvaluationRoutes } from "./evaluations.ts";
+ * const app = new OpenAPIHono();
+ * addEvaluationRoutes(app, {
+ *   evaluate: evaluateModel,
+ *   loadDataset,
+ *   queue: new JobQueue(),
+ *   limits: { maxBodyBytes: 2 ** 28, maxModelBytes: 2 ** 27, maxDatasetBytes: 2 ** 27, maxOptionsBytes: 65536 },
+ *   syncMaxInferences: 2000,
+ *   threads: undefined,
+ * });
+ * ```
+ */
+export function addEvaluationRoutes(app: OpenAPIHono, context: EvaluationRoutesContext): void {
+  const { queue } = context;
+  // The upload is streamed by readMultipart, so the route is only described here, not validated
+  // by zod-openapi's form validator (which would buffer the whole body first).
+  app.openAPIRegistry.register("EvaluationOptions", EvaluationOptionsSchema);
+  app.openAPIRegistry.registerPath(createEvaluationRoute);
+  app.post("/v1/evaluations", (c) => createEvaluation(c, context));
+
+  app.openAPIRegistry.registerPath(getEvaluationRoute);
+  app.get("/v1/evaluations/:id", (c) => sendJson(c, found(queue.get(c.req.param("id")), c), 200));
+
+  app.openAPIRegistry.registerPath(cancelEvaluationRoute);
+  app.post("/v1/evaluations/:id/cancel", (c) => {
+    const before = found(queue.get(c.req.param("id")), c);
+    if (before.status === "succeeded" || before.status === "failed") {
+      throw new ApiError(
+        `Cannot cancel evaluation '${before.id}': it has already ${before.status}`,
+        {
+          status: 409,
+          code: "conflict",
+          details: { status: before.status },
+        },
+      );
+    }
+    const after = found(queue.cancel(before.id), c);
+    return sendJson(c, after, after.status === "cancelled" ? 200 : 202);
+  });
+
+  app.openAPIRegistry.registerPath(deleteEvaluationRoute);
+  app.delete("/v1/evaluations/:id", (c) => {
+    const id = c.req.param("id");
+    if (!queue.delete(id)) found(undefined, c);
+    return c.body(null, 204);
+  });
+}
+
+async function createEvaluation(c: Context, context: EvaluationRoutesContext): Promise<Response> {
+  const { limits, queue } = context;
+  const parts = await readMultipart(c.req.raw, {
+    maxBodyBytes: limits.maxBodyBytes,
+    partLimits: {
+      model: limits.maxModelBytes,
+      reference: limits.maxModelBytes,
+      dataset: limits.maxDatasetBytes,
+      options: limits.maxOptionsBytes,
+    },
+  });
+  const byName = new Map<string, FormPart>();
+  for (const part of parts) {
+    if (byName.has(part.name)) throw badField(part.name, `field '${part.name}' is given twice`);
+    byName.set(part.name, part);
+  }
+  const options = parseOptions(byName.get("options"));
+  if (
+    options.threads !== undefined && context.threads !== undefined &&
+    options.threads !== context.threads
+  ) {
+    throw new ApiError(
+      `Invalid options: threads: this server runs onnxruntime-web with ${context.threads} ` +
+        `thread(s), got ${options.threads}`,
+      { status: 400, code: "invalid_options", details: { field: "threads" } },
+    );
+  }
+  const model = byName.get("model");
+  if (model === undefined) throw badField("model", "the 'model' field (an ONNX file) is missing");
+  checkModel(model);
+  const reference = byName.get("reference");
+  if (reference !== undefined) checkModel(reference);
+  const dataset = await readDataset(byName.get("dataset"), options, context);
+
+  const task = (signal: AbortSignal, onProgress: EvaluateOptions["onProgress"]) =>
+    runEvaluation(context, {
+      model: model.bytes,
+      reference: reference?.bytes,
+      dataset,
+      options,
+      signal,
+      onProgress,
+    });
+  const sync = !prefersAsync(c.req.header("prefer")) &&
+    estimateInferences(dataset, options, reference !== undefined) <= context.syncMaxInferences;
+  const job = queue.submit(({ signal, onProgress }) => task(signal, onProgress));
+  const location = `/v1/evaluations/${job.id}`;
+  if (!sync) {
+    c.header("Location", location);
+    return sendJson(c, found(queue.get(job.id), c), 202);
+  }
+  // Direct answers are small by definition; reading request.signal to cancel them when the client
+  // hangs up would make Deno.serve log a warning about its legacy abort behaviour on every one.
+  const final = await job.finished;
+  if (final.status === "succeeded") {
+    c.header("Content-Location", location);
+    return sendJson(c, final, 200);
+  }
+  const error = final.error ?? { code: "conflict", message: "The evaluation was cancelled" };
+  throw new ApiError(error.message, {
+    status: error.code === "internal" ? 500 : error.code === "conflict" ? 409 : 422,
+    code: error.code === "internal" || error.code === "conflict" ? error.code : "evaluation_failed",
+    details: { ...error.details, evaluation: final.id },
+  });
+}
+
+interface EvaluationInput {
+  readonly model: Uint8Array;
+  readonly reference: Uint8Array | undefined;
+  readonly dataset: Dataset;
+  readonly options: EvaluationOptions;
+  readonly signal: AbortSignal;
+  readonly onProgress: EvaluateOptions["onProgress"];
+}
+
+async function runEvaluation(
+  context: EvaluationRoutesContext,
+  input: EvaluationInput,
+): Promise<EvaluationReport> {
+  const { options } = input;
+  const latency = options.latency;
+  const threads = context.threads ?? options.threads;
+  const evaluateOptions: EvaluateOptions = {
+    dataset: input.dataset,
+    signal: input.signal,
+    ...(input.onProgress && { onProgress: input.onProgress }),
+    ...(input.reference && { reference: input.reference }),
+    ...(options.batchSize !== undefined && { batchSize: options.batchSize }),
+    ...(options.topK !== undefined && { topK: options.topK }),
+    ...(options.output !== undefined && { output: options.output }),
+    ...(options.limit !== undefined && { limit: options.limit }),
+    ...(threads !== undefined && { threads }),
+    ...(latency === false && { latency: false }),
+    ...(latency && {
+      latency: {
+        ...(latency.warmupRuns !== undefined && { warmupRuns: latency.warmupRuns }),
+        ...(latency.runs !== undefined && { runs: latency.runs }),
+        ...(latency.budgetMs !== undefined && { budgetMs: latency.budgetMs }),
+        ...(latency.batchSize !== undefined && { batchSize: latency.batchSize }),
+      },
+    }),
+  };
+  try {
+    return await context.evaluate(input.model, evaluateOptions);
+  } catch (e) {
+    if (input.signal.aborted) throw e;
+    throw new ApiError(e instanceof Error ? e.message : String(e), {
+      status: 422,
+      code: "evaluation_failed",
+      cause: e,
+    });
+  }
+}
+
+function parseOptions(part: FormPart | undefined): EvaluationOptions {
+  if (part === undefined) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(part.bytes));
+  } catch (e) {
+    throw new ApiError(
+      `Invalid options: the 'options' field is not JSON: ${e instanceof Error ? e.message : e}`,
+      { status: 400, code: "invalid_options", details: { field: "options" }, cause: e },
+    );
+  }
+  return EvaluationOptionsSchema.parse(json); // a ZodError becomes 400 naming the field path
+}
+
+function checkModel(part: FormPart): void {
+  try {
+    decodeModel(part.bytes);
+  } catch (e) {
+    if (!(e instanceof OnnxParseError)) throw e;
+    throw new ApiError(`Cannot evaluate field '${part.name}': ${e.message}`, {
+      status: 422,
+      code: "invalid_model",
+      details: { field: part.name, offset: e.offset },
+      cause: e,
+    });
+  }
+}
+
+async function readDataset(
+  part: FormPart | undefined,
+  options: EvaluationOptions,
+  context: EvaluationRoutesContext,
+): Promise<Dataset> {
+  if (part === undefined) {
+    throw badField("dataset", "the 'dataset' field is missing (an .npz file, or \"mnist\")");
+  }
+  const isFile = part.filename !== undefined ||
+    (part.contentType !== undefined && !part.contentType.startsWith("text/plain"));
+  let source: DatasetSource;
+  if (isFile) {
+    source = part.bytes;
+  } else {
+    const name = new TextDecoder().decode(part.bytes).trim();
+    if (!BUILTIN_DATASETS.includes(name)) {
+      throw badField(
+        "dataset",
+        `unknown built-in dataset '${name}' (built in: ${BUILTIN_DATASETS.join(", ")}; ` +
+          "or upload an .npz file)",
+      );
+    }
+    source = name as DatasetSource;
+  }
+  const loadOptions: LoadDatasetOptions = {
+    ...(isFile && part.filename !== undefined && { name: part.filename }),
+    ...(options.inputs !== undefined && { inputs: options.inputs }),
+    ...(options.labels !== undefined && { labels: options.labels }),
+    ...(options.split !== undefined && { split: options.split }),
+    ...(options.preprocess !== undefined && {
+      preprocess: {
+        ...(options.preprocess.multiply !== undefined && { multiply: options.preprocess.multiply }),
+        ...(options.preprocess.offset !== undefined && { offset: options.preprocess.offset }),
+        ...(options.preprocess.sampleShape !== undefined &&
+          { sampleShape: options.preprocess.sampleShape }),
+      },
+    }),
+  };
+  try {
+    return await context.loadDataset(source, loadOptions);
+  } catch (e) {
+    throw new ApiError(
+      `Cannot evaluate field 'dataset': ${e instanceof Error ? e.message : String(e)}`,
+      { status: 422, code: "invalid_dataset", details: { field: "dataset" }, cause: e },
+    );
+  }
+}
+
+/**
+ * Model inferences (samples times models, plus latency runs times their batch) a job will take,
+ * roughly: what decides between a direct answer and a job to poll.
+ */
+function estimateInferences(
+  dataset: Dataset,
+  options: EvaluationOptions,
+  hasReference: boolean,
+): number {
+  const samples = Math.min(dataset.count, options.limit ?? dataset.count);
+  const pass = samples * (hasReference ? 2 : 1);
+  const latency = options.latency;
+  if (latency === false) return pass;
+  const warmup = latency?.warmupRuns ?? DEFAULT_LATENCY.warmupRuns;
+  // A budget without a run count runs for as long as the budget: count a run per millisecond.
+  const runs = latency?.runs ?? latency?.budgetMs ?? DEFAULT_LATENCY.runs;
+  return pass + (warmup + runs) * (latency?.batchSize ?? DEFAULT_LATENCY.batchSize);
+}
+
+function prefersAsync(prefer: string | undefined): boolean {
+  return (prefer ?? "").split(/[,;]/).some((p) => p.trim().toLowerCase() === "respond-async");
+}
+
+function found<T>(snapshot: JobSnapshot<T> | undefined, c: Context): JobSnapshot<T> {
+  if (snapshot === undefined) {
+    throw new ApiError(
+      `Cannot find evaluation '${c.req.param("id")}': no such job, or it expired`,
+      {
+        status: 404,
+        code: "not_found",
+      },
+    );
+  }
+  return snapshot;
+}
+
+function badField(field: string, why: string): ApiError {
+  return new ApiError(`Cannot read the request: ${why}`, {
+    status: 400,
+    code: "bad_request",
+    details: { field },
+  });
+}

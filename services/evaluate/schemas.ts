@@ -1,0 +1,149 @@
+/**
+ * The zod schemas of the evaluate service: they validate requests and generate the OpenAPI
+ * document, so the two cannot drift apart.
+ * @module
+ */
+import { z } from "@hono/zod-openapi";
+
+const positiveInt = (max: number): z.ZodInt => z.int().min(1).max(max);
+
+/** Latency measurement settings of an evaluation. */
+export const LatencyOptionsSchema = z.strictObject({
+  warmupRuns: z.int().min(0).max(1000).optional().openapi({
+    description: "Runs before timing starts.",
+  }),
+  runs: positiveInt(100_000).optional().openapi({ description: "Timed runs." }),
+  budgetMs: z.number().positive().max(600_000).optional().openapi({
+    description: "Stop timing after this many milliseconds, whatever `runs` says.",
+  }),
+  batchSize: positiveInt(4096).optional().openapi({ description: "Samples per timed run." }),
+}).openapi("LatencyOptions");
+
+/** Preprocessing of floating-point input arrays. */
+export const PreprocessSchema = z.strictObject({
+  multiply: z.number().optional().openapi({
+    description: "Each value becomes value*multiply+offset.",
+  }),
+  offset: z.number().optional(),
+  sampleShape: z.array(z.int().min(0)).max(8).optional().openapi({
+    description: "Shape of one sample as the model wants it, such as [1, 28, 28].",
+  }),
+}).openapi("Preprocess");
+
+/**
+ * Options of one evaluation, sent as the `options` form field (JSON). Unknown fields are refused,
+ * so a typo never silently becomes a default.
+ */
+export const EvaluationOptionsSchema = z.strictObject({
+  batchSize: positiveInt(4096).optional().openapi({ description: "Samples per inference." }),
+  topK: z.array(positiveInt(1000)).max(8).optional().openapi({
+    description: "The k of top-k accuracy, such as [5].",
+  }),
+  output: z.string().min(1).optional().openapi({
+    description: "The output scored for accuracy (default: the model's first output).",
+  }),
+  limit: positiveInt(10_000_000).optional().openapi({
+    description: "Evaluate the first `limit` samples of the dataset only.",
+  }),
+  latency: z.union([z.literal(false), LatencyOptionsSchema]).optional().openapi({
+    description: "Latency measurement settings, or false to skip it.",
+  }),
+  threads: positiveInt(64).optional().openapi({
+    description: "onnxruntime-web threads; must match the server's setting.",
+  }),
+  inputs: z.union([
+    z.string().min(1),
+    z.array(z.string().min(1)).min(1),
+    z.record(z.string().min(1), z.string().min(1)),
+  ]).optional().openapi({
+    description: "Dataset arrays fed to the model: one name, a list, or {modelInput: arrayName}.",
+  }),
+  labels: z.union([z.string().min(1), z.literal(false)]).optional().openapi({
+    description: "The dataset's label array, or false for none (default: labels, label or y).",
+  }),
+  split: z.enum(["train", "test", "all"]).optional().openapi({
+    description: "Split of a built-in dataset (default test).",
+  }),
+  preprocess: PreprocessSchema.optional(),
+}).openapi("EvaluationOptions");
+
+/** Options of one evaluation, validated. */
+export type EvaluationOptions = z.infer<typeof EvaluationOptionsSchema>;
+
+/** The body of every error response. */
+export const ErrorBodySchema = z.object({
+  error: z.object({
+    code: z.string().openapi({ example: "invalid_model" }),
+    message: z.string().openapi({
+      example: "Cannot evaluate part 'model': Cannot parse ONNX model at byte 0: ...",
+    }),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+}).openapi("Error");
+
+/** The last progress report of a job. */
+export const JobProgressSchema = z.object({
+  phase: z.string().openapi({ example: "accuracy" }),
+  done: z.number(),
+  total: z.number(),
+  percent: z.number().openapi({ description: "done/total in percent, per phase", example: 42.5 }),
+  samplesPerSecond: z.number(),
+}).openapi("JobProgress");
+
+/**
+ * The evaluation report of `@modelpress/evaluate` (accuracy, fidelity per output, latency,
+ * size), as JSON.
+ */
+export const EvaluationReportSchema = z.unknown().openapi("EvaluationReport", {
+  type: "object",
+  description: "The EvaluationReport of @modelpress/evaluate's evaluateModel(): model, dataset, " +
+    "reference, accuracy, fidelity (per output), latency (summary and raw samples), size, " +
+    'timings, backend. Non-finite numbers are written as the strings "Infinity", "-Infinity", ' +
+    '"NaN" (an SQNR of Infinity means identical outputs).',
+});
+
+/** An evaluation job as clients see it. */
+export const EvaluationSchema = z.object({
+  id: z.string().openapi({ example: "4c1b6e4e-0c9f-4d5e-9d43-1f6d3f7b1a2c" }),
+  status: z.enum(["queued", "running", "succeeded", "failed", "cancelled"]),
+  cancelRequested: z.boolean(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  expiresAt: z.string().nullable().openapi({
+    description: "When a finished job is forgotten (GET then answers 404).",
+  }),
+  progress: JobProgressSchema.nullable(),
+  result: EvaluationReportSchema.optional(),
+  error: ErrorBodySchema.shape.error.optional(),
+}).openapi("Evaluation");
+
+/** The `multipart/form-data` body of POST /v1/evaluations (for the OpenAPI document). */
+export const CreateEvaluationFormSchema = z.object({
+  model: z.string().openapi({ type: "string", format: "binary", description: "The ONNX model." }),
+  reference: z.string().optional().openapi({
+    type: "string",
+    format: "binary",
+    description: "A reference ONNX model: fidelity is measured against its outputs.",
+  }),
+  dataset: z.string().openapi({
+    description: 'An uploaded dataset file (.npz, .npy or .json), or a built-in name: "mnist".',
+    example: "mnist",
+  }),
+  options: z.string().optional().openapi({
+    description: "EvaluationOptions as JSON.",
+    example: '{"limit":200,"latency":{"runs":20}}',
+  }),
+}).openapi("CreateEvaluationForm");
+
+/** The answer of GET /health. */
+export const HealthSchema = z.object({
+  status: z.literal("ok"),
+  service: z.literal("evaluate"),
+  jobs: z.object({ running: z.int(), queued: z.int() }),
+}).openapi("Health");
+
+/** Path parameters of the job routes. */
+export const JobParamsSchema = z.object({
+  id: z.string().min(1).max(100).openapi({ param: { name: "id", in: "path" } }),
+});
