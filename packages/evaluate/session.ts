@@ -38,8 +38,9 @@ export interface CreateSessionOptions {
    */
   readonly threads?: number;
   /**
-   * Execution providers in order of preference (default `["wasm"]`). The Deno build of
-   * onnxruntime-web has `wasm` and its alias `cpu` only.
+   * Execution providers in order of preference (default `["wasm"]`): `wasm` (alias `cpu`), or
+   * `webgpu`, which loads onnxruntime-web's WebGPU build on first use and needs `navigator.gpu`
+   * (a real GPU for speed; Deno's software adapter works but only proves correctness).
    */
   readonly executionProviders?: readonly string[];
   /**
@@ -68,6 +69,32 @@ const DEFAULT_EXECUTION_PROVIDERS: readonly string[] = Object.freeze(["wasm"]);
 
 /** Thread count that the runtime was configured with; undefined until the first session. */
 let runtimeThreads: number | undefined;
+
+type OrtModule = typeof ort;
+
+/**
+ * onnxruntime-web's WebGPU build (its "jsep" WebAssembly), loaded on first use: the default
+ * build that Deno resolves has no WebGPU execution provider. It is a separate module instance
+ * with its own Tensor class, so {@linkcode runSession} rewraps feeds for its sessions.
+ */
+let webgpuRuntime: Promise<OrtModule> | undefined;
+
+/** Which runtime module made each session (only WebGPU sessions are recorded). */
+const sessionRuntimes = new WeakMap<Session, OrtModule>();
+
+function loadWebgpuRuntime(threads: number): Promise<OrtModule> {
+  webgpuRuntime ??= import("onnxruntime-web/webgpu").then((mod) => {
+    const m = mod as unknown as OrtModule;
+    // A folder prefix: given explicit file URLs, this build fails to start its WebGPU backend
+    // ("webgpuInit is not a function"); given the folder, it picks its own jsep files.
+    m.env.wasm.wasmPaths =
+      new URL(".", resolveRuntimeFile("ort-wasm-simd-threaded.jsep.wasm")).href;
+    m.env.wasm.numThreads = threads;
+    m.env.wasm.proxy = false;
+    return m;
+  });
+  return webgpuRuntime;
+}
 
 /**
  * Resolves a file of the onnxruntime-web package to a `file:` URL in the local node_modules.
@@ -146,11 +173,18 @@ export async function createSession(
   }
   const { externalData } = options;
   configureRuntime(threads);
+  const webgpu = executionProviders.includes("webgpu");
+  if (webgpu && !("gpu" in navigator)) {
+    throw new Error("Cannot create session: the webgpu execution provider needs navigator.gpu");
+  }
   try {
-    return await ort.InferenceSession.create(
+    const runtime = webgpu ? await loadWebgpuRuntime(threads) : ort;
+    const session = await runtime.InferenceSession.create(
       modelBytes,
       externalData ? { executionProviders, externalData } : { executionProviders },
     );
+    if (runtime !== ort) sessionRuntimes.set(session, runtime);
+    return session;
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     throw new Error(`Cannot create session: ${reason}`, { cause: e });
@@ -209,6 +243,17 @@ export async function runSession(
         })`,
       );
     }
+  }
+  const runtime = sessionRuntimes.get(session);
+  if (runtime !== undefined) {
+    // The WebGPU build checks feeds against its own Tensor class.
+    const own: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      own[name] = t instanceof runtime.Tensor
+        ? t
+        : new runtime.Tensor(t.type, t.data as Float32Array, t.dims);
+    }
+    feeds = own;
   }
   try {
     return { ...(await session.run(feeds, [...outputs])) };

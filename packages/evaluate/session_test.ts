@@ -129,11 +129,42 @@ Deno.test("createSession() reports bytes that are not a model with the runtime's
   });
 });
 
-Deno.test("createSession() reports an execution provider that this build lacks", async () => {
+Deno.test("createSession() reports an execution provider that onnxruntime-web lacks", async () => {
   await assert.rejects(
-    createSession(tinyModel(), { executionProviders: ["webgpu"] }),
-    /^Error: Cannot create session: .*webgpu/,
+    createSession(tinyModel(), { executionProviders: ["cuda"] }),
+    /^Error: Cannot create session: .*cuda/,
   );
+});
+
+const gpuAdapter = "gpu" in navigator ? await navigator.gpu.requestAdapter() : null;
+
+Deno.test({
+  name: "createSession() runs the MNIST MLP on the webgpu execution provider like on wasm",
+  // Deno's software adapter (llvmpipe) proves correctness here; it is never used for timing.
+  ignore: gpuAdapter === null,
+  fn: async () => {
+    const bytes = await Deno.readFile(
+      new URL("../../test/fixtures/mnist_mlp.onnx", import.meta.url),
+    );
+    const x = new Tensor(
+      "float32",
+      Float32Array.from({ length: 4 * 784 }, (_, i) => (i % 97) / 97),
+      [4, 784],
+    );
+    const cpu = await createSession(bytes);
+    const gpu = await createSession(bytes, { executionProviders: ["webgpu"] });
+    try {
+      const a = (await runSession(cpu, { input: x })).logits!.data as Float32Array;
+      const b = (await runSession(gpu, { input: x })).logits!.data as Float32Array;
+      assert.equal(b.length, 40);
+      for (let i = 0; i < a.length; i++) {
+        assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-3 * Math.max(1, Math.abs(a[i]!)), `logit ${i}`);
+      }
+    } finally {
+      await cpu.release();
+      await gpu.release();
+    }
+  },
 });
 
 Deno.test("runSession() computes only the outputs asked for", async () => {
