@@ -1,0 +1,24 @@
+/**
+ * `@modelpress/quantize`: quantization of ONNX models — linear (affine) weight quantization
+ * emitted as QDQ, and dynamic quantization with integer kernels — with a JSON report.
+ *
+ * @example
+ * ```ts
+ * import { decodeModel, encodeModel } from "@modelpress/onnx";
+ * import { quantizeModel } from "@modelpress/quantize";
+ * const model = decodeModel(await Deno.readFile("test/fixtures/mnist_cnn.onnx"));
+ * const { report } = await quantizeModel(model, { method: "dynamic" });
+ * const bytes = encodeModel(model); // int8 weights, integer kernels
+ * console.log(report.size, report.nodes.map((n) => n.status));
+ * ```
+ * @module
+ */
+export * from "./quant_grid.ts";
+export * from "./linear_params.ts";
+export * from "./weight_range.ts";
+export * from "./quantize_tensor.ts";
+export * from "./recipe.ts";
+export * from "./match_node.ts";
+export * from "./weight_slots.ts";
+export * from "./report.ts";
+export * from "./quantize_model.ts";

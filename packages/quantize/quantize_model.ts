@@ -1,0 +1,623 @@
+/**
+ * Quantizes the weights of a model by a recipe: linear (QDQ: integer initializers dequantized
+ * by DequantizeLinear before their float consumers) or dynamic (integer kernels with activation
+ * ranges computed at run time per input, as ONNX Runtime's quantize_dynamic writes).
+ * @module
+ */
+import {
+  attrInt,
+  encodedModelSize,
+  GraphIndex,
+  makeNode,
+  makeTensor,
+  type ModelProto,
+  type NodeProto,
+  opsetVersion,
+  raiseOpset,
+  tensorData,
+  type TensorProto,
+  TensorProto_DataType,
+  UniqueNames,
+} from "@modelpress/onnx";
+import { type BackendChoice, createKernels, type Kernels } from "@modelpress/kernels";
+import {
+  type NodeSettings,
+  type QuantizeRecipe,
+  resolveSettings,
+  validateRecipe,
+} from "./recipe.ts";
+import { matchingOverrides } from "./match_node.ts";
+import { WEIGHT_OPS, type WeightSlot, weightSlots } from "./weight_slots.ts";
+import { type QuantizedTensor, quantizeTensor } from "./quantize_tensor.ts";
+import {
+  type NodeReport,
+  type QuantizationReport,
+  summarizeParams,
+  type TensorReport,
+} from "./report.ts";
+import { findWeight, modelScopes, type Scope, type WeightSource } from "./_scopes.ts";
+import { addStoredWeight, dequantizeNode, type StoredWeight } from "./_emit.ts";
+
+/** Options of {@linkcode quantizeModel}. */
+export interface QuantizeModelOptions {
+  /** Kernels to use (not disposed). Default: made with `backend` and disposed at the end. */
+  readonly kernels?: Kernels;
+  /** The backend when no kernels are given. Default `"auto"`. */
+  readonly backend?: BackendChoice;
+}
+
+/** The result of {@linkcode quantizeModel}. */
+export interface QuantizeModelResult {
+  /** The model, changed in place. */
+  readonly model: ModelProto;
+  /** What was done. */
+  readonly report: QuantizationReport;
+}
+
+/** Operators that dynamic quantization rewrites into integer kernels. */
+const DYNAMIC_OPS: readonly string[] = ["MatMul", "Gemm", "Conv"];
+
+interface WeightUse {
+  readonly slot: WeightSlot;
+  readonly source: WeightSource;
+}
+
+interface NodeItem {
+  readonly scope: Scope;
+  readonly node: NodeProto;
+  readonly settings: NodeSettings | undefined;
+  readonly skip: string | undefined;
+  readonly weights: WeightUse[];
+  readonly problems: string[];
+  /** The constant bias (input 2) of a Gemm or Conv, resolved while the indexes are fresh. */
+  readonly bias?: WeightSource | undefined;
+}
+
+/**
+ * Quantizes a model's weights by a recipe (see {@linkcode QuantizeRecipe}). Nodes of MatMul,
+ * Gemm, Conv, ConvTranspose, LSTM, GRU and RNN in the main graph and in every subgraph are
+ * considered; a weight read by several nodes is quantized once. Weights that are not constants,
+ * and nodes a method cannot handle, are left as they are and reported with the reason. The
+ * default-domain opset is raised when an emitted form needs it (per-axis DequantizeLinear: 13;
+ * blocked or 16-bit: 21); 4-bit codes are stored as INT4/UINT4 at opset 21 and in 8-bit
+ * containers before.
+ *
+ * @param model The model, changed in place.
+ * @param recipe The recipe (validated with {@linkcode validateRecipe}).
+ * @param options Kernels or backend.
+ * @returns The model and the report.
+ * @throws {TypeError} When the recipe is malformed or the model has no graph.
+ * @throws {RangeError} When a recipe value is out of range or a weight is not finite.
+ * @example
+ * ```ts
+ * import { decodeModel, encodeModel } from "@modelpress/onnx";
+ * import { quantizeModel } from "@modelpress/quantize";
+ * const model = decodeModel(await Deno.readFile("test/fixtures/mnist_mlp.onnx"));
+ * const { report } = await quantizeModel(model, { method: "linear", bits: 8 });
+ * const bytes = encodeModel(model); // about 25% of the fp32 file
+ * console.log(report.size.ratio);
+ * ```
+ */
+export async function quantizeModel(
+  model: ModelProto,
+  recipe: QuantizeRecipe,
+  options: QuantizeModelOptions = {},
+): Promise<QuantizeModelResult> {
+  const started = performance.now();
+  const valid = validateRecipe(recipe);
+  if (model.graph === undefined) throw new TypeError("Cannot quantize model: it has no graph");
+  const from = opsetVersion(model, "");
+  if (from === undefined) {
+    throw new TypeError("Cannot quantize model: it imports no default-domain opset");
+  }
+  const before = encodedModelSize(model);
+  let items = planModel(model, valid);
+  const need = requiredOpset(items);
+  if (need > from) {
+    raiseOpset(model, need);
+    items = planModel(model, valid);
+  }
+  const opset = opsetVersion(model, "") ?? from;
+  const kernels = options.kernels ?? await createKernels({ backend: options.backend ?? "auto" });
+  let numeric = 0;
+  const time = async <T>(work: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await work();
+    } finally {
+      numeric += performance.now() - t;
+    }
+  };
+  try {
+    const names = new UniqueNames(model);
+    const tensors: TensorReport[] = [];
+    const nodeWeights = new Map<NodeItem, string[]>();
+    const removable: { scope: Scope; name: string; node: NodeProto | undefined }[] = [];
+
+    // Linear: one DequantizeLinear per weight, shared by every node that reads it.
+    const groups = new Map<string, { use: WeightUse; settings: NodeSettings; items: NodeItem[] }>();
+    for (const item of items) {
+      if (item.settings?.method !== "linear") continue;
+      for (const use of item.weights) {
+        const key = `${use.source.scope.path}\u0000${use.source.name}`;
+        const group = groups.get(key);
+        if (group === undefined) groups.set(key, { use, settings: item.settings, items: [item] });
+        else group.items.push(item);
+      }
+    }
+    for (const { use, settings, items: readers } of groups.values()) {
+      const { source, slot } = use;
+      const shape = dimsOf(source.tensor);
+      const axis = settings.granularity === "tensor"
+        ? undefined
+        : normalize(settings.granularity === "block" ? slot.blockAxis : slot.channelAxis, shape);
+      const blockSize = settings.granularity === "block" ? settings.blockSize : undefined;
+      const q = await time(() =>
+        quantizeTensor(kernels, floats(source.tensor), {
+          shape,
+          bits: settings.bits,
+          signed: settings.signed,
+          symmetric: settings.symmetric,
+          ...(axis === undefined ? {} : { axis }),
+          ...(blockSize === undefined ? {} : { blockSize }),
+          range: settings.range,
+          name: source.name,
+        })
+      );
+      const stored = addStoredWeight(source.scope, source.name, { q, shape, opset, names });
+      const output = names.value(`${source.name}_dequantized`);
+      source.scope.graph.node.unshift(
+        dequantizeNode(stored, {
+          output,
+          name: names.node(`${source.name}_DequantizeLinear`),
+          axis: q.axis,
+          blockSize: q.blockSize,
+        }),
+      );
+      for (const item of readers) {
+        for (const w of item.weights) {
+          if (w.source === source || sameSource(w.source, source)) {
+            item.node.input[w.slot.slot] = output;
+          }
+        }
+        pushTo(nodeWeights, item, source.name);
+      }
+      removable.push({ scope: source.scope, name: source.name, node: source.constantNode });
+      tensors.push(tensorReport(source, stored, q, {
+        method: "linear",
+        settings,
+        shape,
+        consumers: readers.map((i) => i.node.name),
+      }));
+    }
+
+    // Dynamic: DynamicQuantizeLinear per activation, integer kernels per node.
+    const activations = new Map<string, { q: string; s: string; zp: string }>();
+    const dynamicWeights = new Map<string, StoredWeight>();
+    for (const item of items) {
+      if (item.settings?.method !== "dynamic" || item.weights.length === 0) continue;
+      const replaced = await time(() =>
+        rewriteDynamic(item, {
+          kernels,
+          names,
+          opset,
+          activations,
+          dynamicWeights,
+          tensors,
+          removable,
+        })
+      );
+      pushTo(nodeWeights, item, ...replaced);
+    }
+
+    removeOrphans(removable);
+
+    const nodes: NodeReport[] = items.map((item) => {
+      const weights = nodeWeights.get(item) ?? [];
+      const base = { name: item.node.name, opType: item.node.opType, graph: item.scope.path };
+      if (weights.length === 0) {
+        return {
+          ...base,
+          status: "skipped" as const,
+          reason: item.skip ??
+            (item.problems.length > 0 ? item.problems.join("; ") : "it has no weight to quantize"),
+          weights,
+        };
+      }
+      return {
+        ...base,
+        status: "quantized" as const,
+        method: item.settings!.method,
+        ...(item.problems.length > 0 ? { reason: item.problems.join("; ") } : {}),
+        weights,
+      };
+    });
+    const after = encodedModelSize(model);
+    const report: QuantizationReport = {
+      recipe: valid,
+      backend: kernels.backend,
+      opset: { from, to: opsetVersion(model, "") ?? null },
+      tensors,
+      nodes,
+      size: { before, after, ratio: after / before },
+      timeMs: { total: performance.now() - started, numeric },
+    };
+    return { model, report };
+  } finally {
+    if (options.kernels === undefined) kernels.dispose();
+  }
+}
+
+/** Decides, node by node, what to quantize and what to leave (with the reason). */
+function planModel(model: ModelProto, recipe: QuantizeRecipe): NodeItem[] {
+  const scopes = modelScopes(model);
+  const items: NodeItem[] = [];
+  for (const scope of scopes) {
+    for (const node of scope.graph.node) {
+      if (!WEIGHT_OPS.includes(node.opType) || (node.domain !== "" && node.domain !== "ai.onnx")) {
+        continue;
+      }
+      const label = node.name !== "" ? `node '${node.name}'` : `an unnamed ${node.opType} node`;
+      const overrides = matchingOverrides(recipe.overrides ?? [], node);
+      const skipped = overrides.findLast((o) => o.skip !== undefined)?.skip === true;
+      const problems: string[] = [];
+      if (skipped) {
+        items.push({
+          scope,
+          node,
+          settings: undefined,
+          skip: `${label} is skipped by the recipe`,
+          weights: [],
+          problems,
+        });
+        continue;
+      }
+      const settings = resolveSettings(recipe, overrides);
+      const reason = settings.method === "dynamic" ? dynamicProblem(node) : undefined;
+      if (reason !== undefined) {
+        items.push({
+          scope,
+          node,
+          settings,
+          skip: `Cannot quantize ${label} dynamically: ${reason}`,
+          weights: [],
+          problems,
+        });
+        continue;
+      }
+      const weights: WeightUse[] = [];
+      for (const slot of weightSlots(node)) {
+        const name = node.input[slot.slot] ?? "";
+        if (name === "") continue;
+        const source = findWeight(scopes, scope, name);
+        if (typeof source === "string") {
+          problems.push(`Cannot quantize ${label}: ${source}`);
+          continue;
+        }
+        if (source.tensor.dataType !== TensorProto_DataType.FLOAT) {
+          problems.push(
+            `Cannot quantize ${label}: weight '${name}' is not float32 (only float32 weights are quantized)`,
+          );
+          continue;
+        }
+        const shape = dimsOf(source.tensor);
+        const axis = settings.granularity === "block" ? slot.blockAxis : slot.channelAxis;
+        if (settings.granularity !== "tensor" && normalize(axis, shape) === undefined) {
+          problems.push(
+            `Cannot quantize ${label}: weight '${name}' of rank ${shape.length} has no axis ${axis}`,
+          );
+          continue;
+        }
+        if (settings.method === "dynamic" && shape.length !== 2 && node.opType !== "Conv") {
+          problems.push(
+            `Cannot quantize ${label} dynamically: weight '${name}' has rank ${shape.length}, not 2`,
+          );
+          continue;
+        }
+        if (settings.method === "dynamic" && node.opType === "Conv") {
+          const bias = node.input[2] ?? "";
+          if (bias !== "" && scope.index.constantTensor(bias) === undefined) {
+            problems.push(`Cannot quantize ${label} dynamically: bias '${bias}' is not a constant`);
+            continue;
+          }
+        }
+        weights.push({ slot, source });
+      }
+      const biasName = node.input[2] ?? "";
+      const found = biasName === "" ? undefined : findWeight(scopes, scope, biasName);
+      const bias = typeof found === "string" ? undefined : found;
+      items.push({ scope, node, settings, skip: undefined, weights, problems, bias });
+    }
+  }
+  return items;
+}
+
+/** Why a node has no dynamic (integer) form, or undefined when it has one. */
+function dynamicProblem(node: NodeProto): string | undefined {
+  if (!DYNAMIC_OPS.includes(node.opType)) {
+    return `${node.opType} has no integer kernel in the default domain (override it with ` +
+      "method 'linear' to store its weights as integers)";
+  }
+  if (node.opType === "Gemm" && attr(node, "transA") === 1) {
+    return "Gemm with transA=1 is not supported";
+  }
+  return undefined;
+}
+
+/** The lowest opset the planned forms need. */
+function requiredOpset(items: readonly NodeItem[]): number {
+  let need = 0;
+  for (const { settings, weights } of items) {
+    if (settings === undefined || weights.length === 0) continue;
+    if (settings.method === "dynamic") need = Math.max(need, 11);
+    else if (settings.granularity === "block" || settings.bits === 16) need = Math.max(need, 21);
+    else if (settings.granularity === "channel") need = Math.max(need, 13);
+    else need = Math.max(need, 10);
+  }
+  return need;
+}
+
+interface DynamicContext {
+  readonly kernels: Kernels;
+  readonly names: UniqueNames;
+  readonly opset: number;
+  readonly activations: Map<string, { q: string; s: string; zp: string }>;
+  readonly dynamicWeights: Map<string, StoredWeight>;
+  readonly tensors: TensorReport[];
+  readonly removable: { scope: Scope; name: string; node: NodeProto | undefined }[];
+}
+
+/**
+ * Replaces a MatMul, Gemm or Conv by DynamicQuantizeLinear (shared per activation), an integer
+ * kernel on uint8 activations and stored weights, a Cast to float and a multiply by
+ * `activation scale * weight scale` (plus the bias for Gemm and Conv).
+ */
+async function rewriteDynamic(item: NodeItem, ctx: DynamicContext): Promise<string[]> {
+  const { scope, node } = item;
+  const settings = item.settings!;
+  const { names } = ctx;
+  const graph = scope.graph;
+  const use = item.weights[0]!;
+  const source = use.source;
+  const isConv = node.opType === "Conv";
+  const added: NodeProto[] = [];
+  const x = node.input[0]!;
+  const actKey = `${scope.path}\u0000${x}`;
+  let act = ctx.activations.get(actKey);
+  if (act === undefined) {
+    act = {
+      q: names.value(`${x}_quantized`),
+      s: names.value(`${x}_scale`),
+      zp: names.value(`${x}_zero_point`),
+    };
+    ctx.activations.set(actKey, act);
+    added.push(makeNode("DynamicQuantizeLinear", {
+      inputs: [x],
+      outputs: [act.q, act.s, act.zp],
+      name: names.node(`${x}_DynamicQuantizeLinear`),
+    }));
+  }
+  const alpha = node.opType === "Gemm" ? attrFloat(node, "alpha") ?? 1 : 1;
+  const transposed = node.opType === "Gemm" && attr(node, "transB") === 1;
+  const weightKey = `${source.scope.path}\u0000${source.name}\u0000${node.opType}\u0000${
+    transposed ? "T" : ""
+  }\u0000${alpha}`;
+  let stored = ctx.dynamicWeights.get(weightKey);
+  if (stored === undefined) {
+    let shape = dimsOf(source.tensor);
+    let data = floats(source.tensor);
+    if (transposed) {
+      data = transpose2d(data, shape[0]!, shape[1]!);
+      shape = [shape[1]!, shape[0]!];
+    }
+    const axis = settings.granularity === "channel" ? (isConv ? 0 : 1) : undefined;
+    // onnxruntime-web's ConvInteger takes uint8 weights with one zero point; MatMulInteger takes
+    // int8 or uint8 weights. Symmetric weights have one zero point for every channel.
+    const q = await quantizeTensor(ctx.kernels, data, {
+      shape,
+      bits: 8,
+      signed: isConv ? false : settings.signed,
+      symmetric: settings.symmetric,
+      ...(axis === undefined ? {} : { axis }),
+      range: settings.range,
+      name: source.name,
+    });
+    const scaleShape = isConv && axis !== undefined
+      ? [shape[0]!, ...shape.slice(2).map(() => 1)]
+      : q.paramShape;
+    stored = addStoredWeight(source.scope, source.name, {
+      q,
+      shape,
+      opset: ctx.opset,
+      names,
+      scaleShape,
+      scalarZeroPoint: true,
+      scaleFactor: alpha,
+    });
+    ctx.dynamicWeights.set(weightKey, stored);
+    ctx.removable.push({ scope: source.scope, name: source.name, node: source.constantNode });
+    ctx.tensors.push(tensorReport(source, stored, q, {
+      method: "dynamic",
+      settings: { ...settings, signed: isConv ? false : settings.signed },
+      shape,
+      consumers: [node.name],
+    }));
+  } else {
+    const report = ctx.tensors.find((t) => t.quantizedName === stored!.codes);
+    (report?.consumers as string[] | undefined)?.push(node.name);
+  }
+  const base = node.name !== "" ? node.name : node.output[0]!;
+  const integer = names.value(`${base}_integer`);
+  const asFloat = names.value(`${base}_float`);
+  const scale = names.value(`${base}_output_scale`);
+  const output = node.output[0]!;
+  const bias = node.input[2] ?? "";
+  const scaled = bias === "" ? output : names.value(`${base}_scaled`);
+  if (isConv) {
+    added.push(makeNode("ConvInteger", {
+      inputs: [act.q, stored.codes, act.zp, stored.zeroPoint],
+      outputs: [integer],
+      name: names.node(`${base}_ConvInteger`),
+    }));
+    added[added.length - 1]!.attribute = node.attribute.map((a) => a);
+  } else {
+    added.push(makeNode("MatMulInteger", {
+      inputs: [act.q, stored.codes, act.zp, stored.zeroPoint],
+      outputs: [integer],
+      name: names.node(`${base}_MatMulInteger`),
+    }));
+  }
+  added.push(
+    makeNode("Cast", {
+      inputs: [integer],
+      outputs: [asFloat],
+      name: names.node(`${base}_Cast`),
+      attributes: { to: attrInt(TensorProto_DataType.FLOAT) },
+    }),
+    makeNode("Mul", {
+      inputs: [act.s, stored.scale],
+      outputs: [scale],
+      name: names.node(`${base}_ScaleMul`),
+    }),
+    makeNode("Mul", {
+      inputs: [asFloat, scale],
+      outputs: [scaled],
+      name: names.node(`${base}_OutputMul`),
+    }),
+  );
+  if (bias !== "") {
+    let addend = bias;
+    const beta = node.opType === "Gemm" ? attrFloat(node, "beta") ?? 1 : 1;
+    const biasTensor = item.bias?.tensor;
+    if (isConv) {
+      const rank = dimsOf(source.tensor).length;
+      const values = floats(biasTensor!);
+      addend = names.value(`${bias}_reshaped`);
+      graph.initializer.push(
+        makeTensor(addend, values.slice(), { dims: [values.length, ...Array(rank - 2).fill(1)] }),
+      );
+      ctx.removable.push({ scope: item.bias!.scope, name: bias, node: item.bias!.constantNode });
+    } else if (beta !== 1 && biasTensor !== undefined) {
+      addend = names.value(`${bias}_beta`);
+      graph.initializer.push(
+        makeTensor(addend, floats(biasTensor).map((v) => Math.fround(v * beta)), {
+          dims: dimsOf(biasTensor),
+        }),
+      );
+      ctx.removable.push({ scope: item.bias!.scope, name: bias, node: item.bias!.constantNode });
+    } else if (beta !== 1) {
+      const betaName = names.value(`${base}_beta`);
+      addend = names.value(`${bias}_times_beta`);
+      graph.initializer.push(makeTensor(betaName, new Float32Array([beta]), { dims: [] }));
+      added.push(makeNode("Mul", {
+        inputs: [bias, betaName],
+        outputs: [addend],
+        name: names.node(`${base}_BetaMul`),
+      }));
+    }
+    added.push(makeNode("Add", {
+      inputs: [scaled, addend],
+      outputs: [output],
+      name: names.node(`${base}_BiasAdd`),
+    }));
+  }
+  graph.node.splice(graph.node.indexOf(node), 1, ...added);
+  return [source.name];
+}
+
+/** Removes the float weights (initializers or Constant nodes) that nothing reads any more. */
+function removeOrphans(
+  removable: readonly { scope: Scope; name: string; node: NodeProto | undefined }[],
+): void {
+  const byGraph = new Map<Scope, { name: string; node: NodeProto | undefined }[]>();
+  for (const r of removable) pushTo(byGraph, r.scope, r);
+  for (const [scope, list] of byGraph) {
+    const index = new GraphIndex(scope.graph);
+    const graph = scope.graph;
+    const gone = new Set<string>();
+    const nodes = new Set<NodeProto>();
+    for (const { name, node } of list) {
+      if (index.isUsed(name)) continue;
+      gone.add(name);
+      if (node !== undefined) nodes.add(node);
+    }
+    if (gone.size === 0) continue;
+    graph.initializer = graph.initializer.filter((t) => !gone.has(t.name));
+    graph.valueInfo = graph.valueInfo.filter((v) => !gone.has(v.name));
+    if (nodes.size > 0) graph.node = graph.node.filter((n) => !nodes.has(n));
+  }
+}
+
+function tensorReport(
+  source: WeightSource,
+  stored: StoredWeight,
+  q: QuantizedTensor,
+  options: {
+    method: "linear" | "dynamic";
+    settings: NodeSettings;
+    shape: readonly number[];
+    consumers: string[];
+  },
+): TensorReport {
+  const { settings } = options;
+  return {
+    name: source.name,
+    graph: source.scope.path,
+    quantizedName: stored.codes,
+    method: options.method,
+    bits: q.grid.bits,
+    storedAs: stored.storedAs,
+    signed: q.grid.signed,
+    symmetric: settings.symmetric,
+    granularity: q.blockSize !== undefined ? "block" : q.axis !== undefined ? "channel" : "tensor",
+    axis: q.axis ?? null,
+    blockSize: q.blockSize ?? null,
+    range: settings.range,
+    shape: options.shape,
+    scale: summarizeParams(q.scale),
+    zeroPoint: summarizeParams(q.zeroPoint),
+    mse: q.mse,
+    sqnrDb: q.sqnrDb,
+    consumers: options.consumers,
+  };
+}
+
+function sameSource(a: WeightSource, b: WeightSource): boolean {
+  return a.scope === b.scope && a.name === b.name;
+}
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, ...values: V[]): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [...values]);
+  else list.push(...values);
+}
+
+function dimsOf(tensor: TensorProto): number[] {
+  return tensor.dims.map(Number);
+}
+
+function floats(tensor: TensorProto): Float32Array {
+  return tensorData(tensor) as Float32Array;
+}
+
+function normalize(axis: number, shape: readonly number[]): number | undefined {
+  const a = axis < 0 ? axis + shape.length : axis;
+  return a >= 0 && a < shape.length ? a : undefined;
+}
+
+function attr(node: NodeProto, name: string): number | undefined {
+  const a = node.attribute.find((x) => x.name === name);
+  return a === undefined ? undefined : Number(a.i);
+}
+
+function attrFloat(node: NodeProto, name: string): number | undefined {
+  return node.attribute.find((x) => x.name === name)?.f;
+}
+
+function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!;
+  }
+  return out;
+}

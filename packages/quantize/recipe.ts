@@ -1,0 +1,316 @@
+/**
+ * The quantization recipe: plain data (JSON-friendly), validated with clear errors.
+ * @module
+ */
+import type { RangeMethod } from "./weight_range.ts";
+
+/** `linear`: weights stored as integers and dequantized (QDQ); `dynamic`: integer kernels. */
+export type QuantizeMethod = "linear" | "dynamic";
+
+/** One range per tensor, per output channel, or per block along the input channels. */
+export type Granularity = "tensor" | "channel" | "block";
+
+/** Settings that a recipe gives for every node and an override for some. */
+export interface QuantizeSettings {
+  /** The method. */
+  readonly method?: QuantizeMethod;
+  /** Bits per weight code: 2..8 or 16 (`dynamic`: 8). Default 8. */
+  readonly bits?: number;
+  /** Signed weight codes. Default true. */
+  readonly signed?: boolean;
+  /** Symmetric weight ranges (zero point 0, or 2^(b-1) unsigned). Default true. */
+  readonly symmetric?: boolean;
+  /** Default `channel`. */
+  readonly granularity?: Granularity;
+  /** Block length for `block` granularity, an integer >= 2. Default 32. */
+  readonly blockSize?: number;
+  /** How weight ranges are chosen. Default `{ method: "minmax" }`. */
+  readonly range?: RangeMethod;
+}
+
+/** Which nodes an override applies to: every field given must match. */
+export interface NodeMatch {
+  /** The node's exact name. */
+  readonly name?: string;
+  /** A regular expression (source text) searched in the node's name. */
+  readonly pattern?: string;
+  /** The node's operator type, such as `Conv`. */
+  readonly opType?: string;
+}
+
+/** Settings for the nodes that match, or `skip` to leave them as they are. */
+export interface NodeOverride extends QuantizeSettings {
+  /** Which nodes. */
+  readonly match: NodeMatch;
+  /** Leave these nodes unquantized. */
+  readonly skip?: boolean;
+}
+
+/** A recipe: settings for all nodes, then overrides in order (later ones win). */
+export interface QuantizeRecipe extends QuantizeSettings {
+  /** The method for nodes no override changes. */
+  readonly method: QuantizeMethod;
+  /** Per-node overrides. */
+  readonly overrides?: readonly NodeOverride[];
+}
+
+const MINMAX: RangeMethod = Object.freeze({ method: "minmax" });
+const SETTING_KEYS = ["method", "bits", "signed", "symmetric", "granularity", "blockSize", "range"];
+const RANGE_KEYS: Readonly<Record<string, readonly string[]>> = {
+  minmax: ["method"],
+  percentile: ["method", "percentile"],
+  mse: ["method", "steps", "minRatio"],
+  std: ["method", "k"],
+};
+
+/**
+ * Checks a recipe (for example parsed from JSON) and returns a frozen copy.
+ *
+ * @param recipe The candidate.
+ * @returns The recipe, deeply frozen.
+ * @throws {TypeError} When a field has the wrong type or is unknown.
+ * @throws {RangeError} When a value is out of range, or a combination is not supported.
+ * @example
+ * ```ts
+ * import { validateRecipe } from "@modelpress/quantize";
+ * const recipe = validateRecipe(JSON.parse('{"method":"linear","bits":4,"granularity":"block"}'));
+ * ```
+ */
+export function validateRecipe(recipe: unknown): QuantizeRecipe {
+  const r = object(recipe, "recipe");
+  known(r, [...SETTING_KEYS, "overrides"], "recipe");
+  if (r.method === undefined) throw new TypeError("Cannot use recipe: method is required");
+  const settings = checkSettings(r, "recipe");
+  const overrides: NodeOverride[] = [];
+  if (r.overrides !== undefined) {
+    if (!Array.isArray(r.overrides)) {
+      throw new TypeError("Cannot use recipe: overrides must be an array");
+    }
+    for (const [i, item] of (r.overrides as unknown[]).entries()) {
+      const where = `overrides[${i}]`;
+      const o = object(item, where);
+      known(o, [...SETTING_KEYS, "match", "skip"], where);
+      const m = object(o.match, `${where}.match`);
+      known(m, ["name", "pattern", "opType"], `${where}.match`);
+      const match: Record<string, string> = {};
+      for (const key of ["name", "pattern", "opType"]) {
+        if (m[key] === undefined) continue;
+        if (typeof m[key] !== "string") {
+          throw new TypeError(`Cannot use recipe: ${where}.match.${key} must be a string`);
+        }
+        match[key] = m[key];
+      }
+      if (Object.keys(match).length === 0) {
+        throw new TypeError(`Cannot use recipe: ${where}.match needs name, pattern or opType`);
+      }
+      if (match.pattern !== undefined) {
+        try {
+          new RegExp(match.pattern);
+        } catch (e) {
+          throw new SyntaxError(
+            `Cannot use recipe: ${where}.match.pattern is not a regular expression: ${
+              (e as Error).message
+            }`,
+          );
+        }
+      }
+      if (o.skip !== undefined && typeof o.skip !== "boolean") {
+        throw new TypeError(`Cannot use recipe: ${where}.skip must be a boolean`);
+      }
+      const own = checkSettings(o, where);
+      overrides.push(
+        Object.freeze({
+          ...own,
+          match: Object.freeze(match),
+          ...(o.skip === undefined ? {} : { skip: o.skip }),
+        }),
+      );
+    }
+  }
+  const out: QuantizeRecipe = {
+    ...settings,
+    method: settings.method!,
+    ...(r.overrides === undefined ? {} : { overrides: Object.freeze(overrides) }),
+  };
+  // Every combination a node can end up with must be valid: check the base, then each override
+  // layered on it.
+  checkCombination(resolveSettings(out, []), "recipe");
+  for (const [i, o] of overrides.entries()) {
+    if (o.skip !== true) checkCombination(resolveSettings(out, [o]), `overrides[${i}]`);
+  }
+  return Object.freeze(out);
+}
+
+/** Every setting, resolved for one node. */
+export interface NodeSettings {
+  /** The method. */
+  readonly method: QuantizeMethod;
+  /** Bits per weight code. */
+  readonly bits: number;
+  /** Signed codes. */
+  readonly signed: boolean;
+  /** Symmetric ranges. */
+  readonly symmetric: boolean;
+  /** Granularity. */
+  readonly granularity: Granularity;
+  /** Block length (used by `block`). */
+  readonly blockSize: number;
+  /** Range method. */
+  readonly range: RangeMethod;
+}
+
+/**
+ * Layers overrides on a recipe's settings and fills in the defaults.
+ *
+ * @param recipe A validated recipe.
+ * @param overrides The overrides that apply, in order.
+ * @returns The settings.
+ * @example
+ * ```ts
+ * import { resolveSettings } from "@modelpress/quantize";
+ * resolveSettings({ method: "linear" }, [{ match: { opType: "Conv" }, bits: 4 }]).bits; // 4
+ * ```
+ */
+export function resolveSettings(
+  recipe: QuantizeRecipe,
+  overrides: readonly NodeOverride[],
+): NodeSettings {
+  const merged: Record<string, unknown> = {};
+  for (const layer of [recipe, ...overrides]) {
+    for (const key of SETTING_KEYS) {
+      const value = (layer as unknown as Record<string, unknown>)[key];
+      if (value !== undefined) merged[key] = value;
+    }
+  }
+  return Object.freeze({
+    method: merged.method as QuantizeMethod,
+    bits: (merged.bits as number | undefined) ?? 8,
+    signed: (merged.signed as boolean | undefined) ?? true,
+    symmetric: (merged.symmetric as boolean | undefined) ?? true,
+    granularity: (merged.granularity as Granularity | undefined) ?? "channel",
+    blockSize: (merged.blockSize as number | undefined) ?? 32,
+    range: (merged.range as RangeMethod | undefined) ?? MINMAX,
+  });
+}
+
+function checkCombination(s: NodeSettings, where: string): void {
+  if (s.method !== "dynamic") return;
+  if (s.bits !== 8) {
+    throw new RangeError(
+      `Cannot use recipe: ${where}: dynamic quantization needs 8 bits, got ${s.bits}`,
+    );
+  }
+  if (s.granularity === "block") {
+    throw new RangeError(
+      `Cannot use recipe: ${where}: dynamic quantization supports tensor or channel granularity, not block`,
+    );
+  }
+  if (!s.symmetric && s.granularity !== "tensor") {
+    throw new RangeError(
+      `Cannot use recipe: ${where}: dynamic quantization with asymmetric weights needs tensor ` +
+        "granularity (integer kernels take one weight zero point)",
+    );
+  }
+}
+
+function checkSettings(o: Record<string, unknown>, where: string): QuantizeSettings {
+  const out: Record<string, unknown> = {};
+  if (o.method !== undefined) {
+    if (o.method !== "linear" && o.method !== "dynamic") {
+      throw new RangeError(
+        `Cannot use recipe: ${where}.method must be 'linear' or 'dynamic', got ${show(o.method)}`,
+      );
+    }
+    out.method = o.method;
+  }
+  if (o.bits !== undefined) {
+    const b = o.bits;
+    if (typeof b !== "number") {
+      throw new TypeError(`Cannot use recipe: ${where}.bits must be a number`);
+    }
+    if (!(Number.isInteger(b) && ((b >= 2 && b <= 8) || b === 16))) {
+      throw new RangeError(
+        `Cannot use recipe: ${where}.bits must be an integer 2..8 or 16, got ${b}`,
+      );
+    }
+    out.bits = b;
+  }
+  for (const key of ["signed", "symmetric"]) {
+    if (o[key] === undefined) continue;
+    if (typeof o[key] !== "boolean") {
+      throw new TypeError(`Cannot use recipe: ${where}.${key} must be a boolean`);
+    }
+    out[key] = o[key];
+  }
+  if (o.granularity !== undefined) {
+    if (!["tensor", "channel", "block"].includes(o.granularity as string)) {
+      throw new RangeError(
+        `Cannot use recipe: ${where}.granularity must be 'tensor', 'channel' or 'block', got ${
+          show(o.granularity)
+        }`,
+      );
+    }
+    out.granularity = o.granularity;
+  }
+  if (o.blockSize !== undefined) {
+    const b = o.blockSize;
+    if (typeof b !== "number") {
+      throw new TypeError(`Cannot use recipe: ${where}.blockSize must be a number`);
+    }
+    if (!(Number.isInteger(b) && b >= 2)) {
+      throw new RangeError(
+        `Cannot use recipe: ${where}.blockSize must be an integer >= 2, got ${b}`,
+      );
+    }
+    out.blockSize = b;
+  }
+  if (o.range !== undefined) out.range = checkRange(o.range, `${where}.range`);
+  return Object.freeze(out) as QuantizeSettings;
+}
+
+function checkRange(value: unknown, where: string): RangeMethod {
+  const r = object(value, where);
+  const keys = typeof r.method === "string" ? RANGE_KEYS[r.method] : undefined;
+  if (keys === undefined || !Object.hasOwn(RANGE_KEYS, r.method as string)) {
+    throw new RangeError(
+      `Cannot use recipe: ${where}.method must be 'minmax', 'percentile', 'mse' or 'std', got ${
+        show(r.method)
+      }`,
+    );
+  }
+  known(r, keys, where);
+  const num = (key: string, ok: (v: number) => boolean, what: string): void => {
+    const v = r[key];
+    if (v === undefined) return;
+    if (typeof v !== "number") {
+      throw new TypeError(`Cannot use recipe: ${where}.${key} must be a number`);
+    }
+    if (!ok(v)) {
+      throw new RangeError(`Cannot use recipe: ${where}.${key} must be ${what}, got ${v}`);
+    }
+  };
+  num("percentile", (v) => v >= 50 && v <= 100, "in 50..100");
+  num("steps", (v) => Number.isInteger(v) && v >= 1 && v <= 1000, "an integer 1..1000");
+  num("minRatio", (v) => v > 0 && v <= 1, "in (0, 1]");
+  num("k", (v) => v > 0 && Number.isFinite(v), "positive");
+  return Object.freeze({ ...r }) as unknown as RangeMethod;
+}
+
+function object(value: unknown, where: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new TypeError(`Cannot use recipe: ${where} must be an object, got ${show(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function known(o: Record<string, unknown>, keys: readonly string[], where: string): void {
+  for (const key of Object.keys(o)) {
+    if (!keys.includes(key)) {
+      throw new TypeError(`Cannot use recipe: ${where} has unknown field '${key}'`);
+    }
+  }
+}
+
+function show(value: unknown): string {
+  return value === undefined ? "nothing" : JSON.stringify(value) ?? String(value);
+}

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { resolveSettings, validateRecipe } from "./recipe.ts";
+
+Deno.test("validateRecipe() returns a frozen copy and resolveSettings() fills defaults", () => {
+  const input = {
+    method: "linear",
+    bits: 4,
+    overrides: [{ match: { opType: "Conv" }, bits: 8, range: { method: "mse", steps: 10 } }],
+  };
+  const recipe = validateRecipe(input);
+  assert.ok(Object.isFrozen(recipe));
+  assert.notEqual(recipe, input as unknown);
+  const base = resolveSettings(recipe, []);
+  assert.deepEqual(base, {
+    method: "linear",
+    bits: 4,
+    signed: true,
+    symmetric: true,
+    granularity: "channel",
+    blockSize: 32,
+    range: { method: "minmax" },
+  });
+  const conv = resolveSettings(recipe, recipe.overrides!);
+  assert.equal(conv.bits, 8);
+  assert.deepEqual(conv.range, { method: "mse", steps: 10 });
+});
+
+Deno.test("validateRecipe() names the field that is wrong", () => {
+  const cases: [unknown, RegExp, ErrorConstructor][] = [
+    [null, /recipe must be an object/, TypeError],
+    [{}, /method is required/, TypeError],
+    [{ method: "log" }, /recipe\.method must be 'linear' or 'dynamic', got "log"/, RangeError],
+    [{ method: "linear", bits: 9 }, /bits must be an integer 2\.\.8 or 16, got 9/, RangeError],
+    [{ method: "linear", bits: "8" }, /bits must be a number/, TypeError],
+    [{ method: "linear", blockSize: 1 }, /blockSize must be an integer >= 2/, RangeError],
+    [{ method: "linear", granularity: "row" }, /granularity must be/, RangeError],
+    [{ method: "linear", colour: 1 }, /unknown field 'colour'/, TypeError],
+    [{ method: "linear", range: { method: "kl" } }, /range\.method must be/, RangeError],
+    [
+      { method: "linear", range: { method: "percentile", percentile: 120 } },
+      /percentile must be in 50\.\.100, got 120/,
+      RangeError,
+    ],
+    [{ method: "linear", overrides: [{ match: {} }] }, /needs name, pattern or opType/, TypeError],
+    [
+      { method: "linear", overrides: [{ match: { pattern: "(" } }] },
+      /overrides\[0\]\.match\.pattern is not a regular expression/,
+      SyntaxError,
+    ],
+    [{ method: "dynamic", bits: 4 }, /dynamic quantization needs 8 bits/, RangeError],
+    [{ method: "dynamic", granularity: "block" }, /not block/, RangeError],
+    [
+      { method: "dynamic", symmetric: false },
+      /asymmetric weights needs tensor granularity/,
+      RangeError,
+    ],
+    [
+      { method: "linear", bits: 4, overrides: [{ match: { opType: "Gemm" }, method: "dynamic" }] },
+      /overrides\[0\]: dynamic quantization needs 8 bits, got 4/,
+      RangeError,
+    ],
+  ];
+  for (const [recipe, message, type] of cases) {
+    assert.throws(() => validateRecipe(recipe), (e: Error) => {
+      assert.ok(e instanceof type, `${JSON.stringify(recipe)}: ${e.constructor.name}`);
+      assert.match(e.message, /^Cannot use recipe: /);
+      assert.match(e.message, message);
+      return true;
+    });
+  }
+});
+
+Deno.test("validateRecipe() accepts every documented form", () => {
+  for (
+    const recipe of [
+      { method: "linear" },
+      { method: "linear", bits: 16, signed: false, symmetric: false, granularity: "tensor" },
+      {
+        method: "linear",
+        bits: 4,
+        granularity: "block",
+        blockSize: 64,
+        range: { method: "std", k: 2.5 },
+      },
+      { method: "dynamic", granularity: "tensor", symmetric: false },
+      { method: "dynamic", overrides: [{ match: { opType: "LSTM" }, method: "linear" }] },
+      { method: "linear", overrides: [{ match: { name: "fc1", pattern: "^fc" }, skip: true }] },
+    ]
+  ) {
+    assert.doesNotThrow(() => validateRecipe(recipe), JSON.stringify(recipe));
+  }
+});

@@ -1,0 +1,120 @@
+/**
+ * The JSON report of {@linkcode quantizeModel}: what was quantized, how, at what error and size.
+ * @module
+ */
+import type { BackendName } from "@modelpress/kernels";
+import type { Granularity, QuantizeMethod, QuantizeRecipe } from "./recipe.ts";
+import type { RangeMethod } from "./weight_range.ts";
+
+/** Smallest, largest and mean of a parameter tensor. */
+export interface ParamSummary {
+  /** How many values. */
+  readonly count: number;
+  /** Smallest. */
+  readonly min: number;
+  /** Largest. */
+  readonly max: number;
+  /** Mean. */
+  readonly mean: number;
+}
+
+/** One quantized weight tensor. */
+export interface TensorReport {
+  /** The float tensor's name. */
+  readonly name: string;
+  /** The graph that defines it (`main`, or a subgraph path). */
+  readonly graph: string;
+  /** The integer initializer that now holds it. */
+  readonly quantizedName: string;
+  /** The method. */
+  readonly method: QuantizeMethod;
+  /** Bits per code. */
+  readonly bits: number;
+  /** The stored element type (`int8`, `uint8`, `int4`, ...). */
+  readonly storedAs: string;
+  /** Signed codes. */
+  readonly signed: boolean;
+  /** Symmetric ranges. */
+  readonly symmetric: boolean;
+  /** Granularity. */
+  readonly granularity: Granularity;
+  /** The axis of the scales (as stored), or null per tensor. */
+  readonly axis: number | null;
+  /** The block size, or null. */
+  readonly blockSize: number | null;
+  /** How ranges were chosen. */
+  readonly range: RangeMethod;
+  /** The tensor's dims. */
+  readonly shape: readonly number[];
+  /** Scales. */
+  readonly scale: ParamSummary;
+  /** Zero points. */
+  readonly zeroPoint: ParamSummary;
+  /** Mean squared error of the dequantized weights. */
+  readonly mse: number;
+  /** Signal-to-quantization-noise ratio in dB (null for no error). */
+  readonly sqnrDb: number | null;
+  /** The nodes that read it. */
+  readonly consumers: readonly string[];
+}
+
+/** What happened to one node with weights. */
+export interface NodeReport {
+  /** The node's name ("" when unnamed). */
+  readonly name: string;
+  /** Its operator type. */
+  readonly opType: string;
+  /** Its graph. */
+  readonly graph: string;
+  /** Whether its weights were quantized. */
+  readonly status: "quantized" | "skipped";
+  /** The method used, when quantized. */
+  readonly method?: QuantizeMethod;
+  /** Why it was skipped, or what was left of it. */
+  readonly reason?: string;
+  /** The weights quantized for it. */
+  readonly weights: readonly string[];
+}
+
+/** The report of {@linkcode quantizeModel}; plain data, JSON as it is. */
+export interface QuantizationReport {
+  /** The recipe, validated. */
+  readonly recipe: QuantizeRecipe;
+  /** The kernels' backend that did the numeric work. */
+  readonly backend: BackendName;
+  /** The default-domain opset before and after. */
+  readonly opset: { readonly from: number | null; readonly to: number | null };
+  /** Quantized tensors. */
+  readonly tensors: readonly TensorReport[];
+  /** Nodes with weights, quantized or skipped. */
+  readonly nodes: readonly NodeReport[];
+  /** Serialized model bytes before and after, and their ratio. */
+  readonly size: { readonly before: number; readonly after: number; readonly ratio: number };
+  /** Milliseconds: the whole call, and the numeric part of it. */
+  readonly timeMs: { readonly total: number; readonly numeric: number };
+}
+
+/**
+ * Summarizes a parameter tensor.
+ *
+ * @param values The values.
+ * @returns Count, min, max and mean.
+ * @example
+ * ```ts
+ * import { summarizeParams } from "@modelpress/quantize";
+ * summarizeParams([1, 3]); // { count: 2, min: 1, max: 3, mean: 2 }
+ * ```
+ */
+export function summarizeParams(values: ArrayLike<number>): ParamSummary {
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+  }
+  const count = values.length;
+  return count === 0 ? { count, min: 0, max: 0, mean: 0 } : { count, min, max, mean: sum / count };
+}
