@@ -12,6 +12,7 @@ import type { Command } from "./command.ts";
 import { convertCommand } from "./commands/convert.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { inspectCommand } from "./commands/inspect.ts";
+import { quantizeCommand } from "./commands/quantize.ts";
 import { formatTable } from "./format_table.ts";
 import { UsageError } from "./parse_args.ts";
 
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = Object.freeze([
   inspectCommand,
   convertCommand,
   evalCommand,
+  quantizeCommand,
 ]);
 
 /** Exit code for wrong usage, as in BSD's sysexits and most CLIs. */

@@ -44,6 +44,12 @@ export interface QuantizeModelOptions {
   readonly kernels?: Kernels;
   /** The backend when no kernels are given. Default `"auto"`. */
   readonly backend?: BackendChoice;
+  /**
+   * Called with 0 before the work starts, then after each weight tensor (linear) or node (dynamic)
+   * is done, with the count done and the count planned, so that a caller can draw a progress bar
+   * for large models.
+   */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 /** The result of {@linkcode quantizeModel}. */
@@ -145,6 +151,13 @@ export async function quantizeModel(
         else group.items.push(item);
       }
     }
+    const dynamicItems = items.filter((i) =>
+      i.settings?.method === "dynamic" && i.weights.length > 0
+    );
+    const total = groups.size + dynamicItems.length;
+    let done = 0;
+    const step = (): void => options.onProgress?.(++done, total);
+    if (total > 0) options.onProgress?.(0, total);
     for (const { use, settings, items: readers } of groups.values()) {
       const { source, slot } = use;
       const shape = dimsOf(source.tensor);
@@ -189,13 +202,13 @@ export async function quantizeModel(
         shape,
         consumers: readers.map((i) => i.node.name),
       }));
+      step();
     }
 
     // Dynamic: DynamicQuantizeLinear per activation, integer kernels per node.
     const activations = new Map<string, { q: string; s: string; zp: string }>();
     const dynamicWeights = new Map<string, StoredWeight>();
-    for (const item of items) {
-      if (item.settings?.method !== "dynamic" || item.weights.length === 0) continue;
+    for (const item of dynamicItems) {
       const replaced = await time(() =>
         rewriteDynamic(item, {
           kernels,
@@ -208,6 +221,7 @@ export async function quantizeModel(
         })
       );
       pushTo(nodeWeights, item, ...replaced);
+      step();
     }
 
     removeOrphans(removable);

@@ -224,6 +224,18 @@ Deno.test("quantizeModel() handles weights inside subgraphs and from outer scope
   }
 });
 
+Deno.test("quantizeModel() reports progress from 0, then once per tensor (linear) or node (dynamic)", async () => {
+  for (const [method, expected] of [["linear", 2], ["dynamic", 3]] as const) {
+    // linear: w (tied, once) and g; dynamic: mm1, mm2 and fc (mm3's weight is not a constant).
+    const calls: [number, number][] = [];
+    await quantizeModel(smallModel(13), { method }, {
+      kernels,
+      onProgress: (done, total) => calls.push([done, total]),
+    });
+    assert.deepEqual(calls, Array.from({ length: expected + 1 }, (_, i) => [i, expected]), method);
+  }
+});
+
 // Acceptance: MNIST fixtures, measured in onnxruntime-web through @modelpress/evaluate on the
 // fixed 2,000-sample test split.
 const mnist = await loadDataset("mnist");

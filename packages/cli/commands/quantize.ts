@@ -1,0 +1,406 @@
+/**
+ * `modelpress quantize IN -o OUT --method linear|dynamic [--bits N] [--per-channel|--per-tensor|
+ * --block-size N] [--symmetric|--asymmetric] [--range minmax|percentile|mse|std] [--recipe FILE]
+ * [--report FILE] [--json]`: quantize a model's weights with `quantizeModel` of
+ * `@modelpress/quantize` and write the result.
+ *
+ * Flags map onto a recipe (`QuantizeRecipe`); a `--recipe` JSON file is validated on its own with
+ * `validateRecipe` (a bad file fails with exit code 1 and the validator's message), then the flags
+ * given replace its top-level settings (its overrides stay). Flags that contradict each other, or
+ * that make an invalid recipe, are wrong usage (exit code 2). Settings no flag and no file gives
+ * take the library's defaults: 8 bits, signed, symmetric, per channel, min/max range.
+ *
+ * The text output is a summary for people; `--json` prints the library's `QuantizationReport`
+ * instead, and `--report FILE` writes the same JSON to a file. Progress bars for reading,
+ * quantizing and writing go to stderr when it is a terminal and the input is large.
+ * @module
+ */
+import { type ModelProto, readModel, writeModel } from "@modelpress/onnx";
+import {
+  type NodeReport,
+  type QuantizationReport,
+  quantizeModel,
+  type QuantizeRecipe,
+  resolveSettings,
+  validateRecipe,
+} from "@modelpress/quantize";
+import { formatBytes } from "../byte_size.ts";
+import type { CliIo } from "../cli_io.ts";
+import { type Command, commandFailure, statInputFile } from "../command.ts";
+import { FileProgress, PROGRESS_MIN_BYTES } from "../file_progress.ts";
+import { formatTable } from "../format_table.ts";
+import { parseArgs, UsageError } from "../parse_args.ts";
+import { ProgressBar } from "../progress_bar.ts";
+
+const HELP = `Usage: modelpress quantize IN -o OUT --method linear|dynamic [options]
+
+Quantizes the weights of the ONNX model IN and writes the result to OUT. Every model written
+loads and runs in onnxruntime-web.
+
+Methods:
+  linear    Weights stored as 2..8 (or 16) bit integers, dequantized before their float
+            operators (QDQ). MatMul, Gemm, Conv, ConvTranspose, LSTM, GRU, RNN.
+  dynamic   Int8 weights and integer kernels (MatMulInteger, ConvInteger) with activation
+            ranges computed per input at run time, as ONNX Runtime's quantize_dynamic.
+  Not available yet: static (calibrated activations), log, int4 (MatMulNBits).
+
+Options:
+  -o, --output OUT       Where to write the quantized model (required)
+  --method NAME          linear or dynamic (required unless the recipe file gives it)
+  --bits N               Bits per weight: 2..8 or 16 (dynamic: 8). Default 8
+  --per-channel          One range per output channel (the default)
+  --per-tensor           One range per weight tensor
+  --block-size N         One range per block of N input channels (linear only)
+  --symmetric            Symmetric ranges: zero maps to zero (the default)
+  --asymmetric           Asymmetric ranges with a zero point (dynamic: with --per-tensor)
+  --range NAME           How weight ranges are chosen: minmax (default), percentile, mse, std
+                         (their parameters take the defaults; set them in a recipe file)
+  --recipe FILE.json     A recipe (method, bits, signed, symmetric, granularity, blockSize,
+                         range, overrides per node); the options above replace its settings
+  --report FILE.json     Write the JSON report: per tensor and per node, size, time, kernels
+  --json                 Print the JSON report instead of the summary
+  -h, --help             Show this help
+
+Examples:
+  modelpress quantize model.onnx -o int8.onnx --method dynamic
+  modelpress quantize model.onnx -o int4.onnx --method linear --bits 4 --block-size 32
+  modelpress quantize model.onnx -o q.onnx --recipe recipe.json --report report.json
+`;
+
+/** Methods of the design that `@modelpress/quantize` does not have yet. */
+const PLANNED_METHODS: Readonly<Record<string, string>> = Object.freeze({
+  static: "static (QDQ activations calibrated on data)",
+  log: "log (power-of-two codes)",
+  int4: "int4 (weight-only MatMulNBits)",
+});
+
+const RANGES = ["minmax", "percentile", "mse", "std"];
+
+/**
+ * The `quantize` command.
+ *
+ * @example
+ * ```ts
+ * import { memoryIo, quantizeCommand } from "@modelpress/cli";
+ * const io = memoryIo();
+ * await quantizeCommand.run(["model.onnx", "-o", "int8.onnx", "--method", "dynamic"], io);
+ * console.log(io.stdout.text());
+ * ```
+ */
+export const quantizeCommand: Command = Object.freeze({
+  name: "quantize",
+  summary: "Quantize a model's weights (linear QDQ or dynamic int8), with a report",
+  help: HELP,
+  run: runQuantize,
+});
+
+async function runQuantize(args: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseArgs(args, {
+    boolean: [
+      "help",
+      "json",
+      "per-channel",
+      "per-tensor",
+      "symmetric",
+      "asymmetric",
+    ],
+    string: ["output", "method", "bits", "block-size", "range", "recipe", "report"],
+    alias: { h: "help", o: "output" },
+  });
+  if (parsed.booleans.has("help")) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  const [input, ...extra] = parsed.positionals;
+  if (input === undefined) throw new UsageError("Missing IN: which model to quantize");
+  if (extra.length > 0) throw new UsageError(`Unexpected argument '${extra[0]}'`);
+  const output = parsed.strings.get("output");
+  if (output === undefined) throw new UsageError("Missing -o OUT: where to write the model");
+  const flags = flagSettings(parsed.strings, parsed.booleans);
+  const recipePath = parsed.strings.get("recipe");
+  if (recipePath === undefined && flags.method === undefined) {
+    throw new UsageError("Missing --method: linear or dynamic (or a --recipe file that sets it)");
+  }
+  const fromFile = recipePath === undefined
+    ? undefined
+    : await readRecipe(recipePath, flags.method);
+  const recipe = mergeRecipe(fromFile, flags);
+  const reportPath = parsed.strings.get("report");
+
+  const { size: inputBytes } = await statInputFile("quantize", input);
+  const started = performance.now();
+  let model: ModelProto;
+  try {
+    using progress = new FileProgress(io.stderr, `read ${input}`);
+    model = await readModel(input, { onProgress: progress.onProgress });
+  } catch (e) {
+    throw commandFailure(e, { verb: "read", path: input });
+  }
+  const mainNodes = model.graph?.node.length ?? 0;
+  const read = performance.now();
+
+  let report: QuantizationReport;
+  const bar = inputBytes >= PROGRESS_MIN_BYTES
+    ? { current: undefined as ProgressBar | undefined }
+    : undefined;
+  try {
+    ({ report } = await quantizeModel(model, recipe, {
+      onProgress: (done, total) => {
+        if (bar === undefined) return;
+        bar.current ??= new ProgressBar(io.stderr, { total, label: "quantize", unit: "count" });
+        bar.current.update(done);
+      },
+    }));
+  } catch (e) {
+    throw commandFailure(e, { verb: "quantize", path: input });
+  } finally {
+    bar?.current?.finish();
+  }
+  const quantized = performance.now();
+
+  try {
+    using progress = new FileProgress(io.stderr, `write ${output}`);
+    await writeModel(output, model, { onProgress: progress.onProgress });
+  } catch (e) {
+    throw commandFailure(e, { verb: "write", path: output });
+  }
+  const done = performance.now();
+
+  const json = JSON.stringify(report, null, 2) + "\n";
+  if (reportPath !== undefined) {
+    try {
+      await Deno.writeTextFile(reportPath, json);
+    } catch (e) {
+      throw commandFailure(e, { verb: "write report", path: reportPath });
+    }
+  }
+  if (parsed.booleans.has("json")) {
+    io.stdout.write(json);
+    return 0;
+  }
+  io.stdout.write(formatSummary(report, {
+    input,
+    output,
+    inputBytes,
+    mainNodes,
+    readMs: read - started,
+    quantizeMs: quantized - read,
+    writeMs: done - quantized,
+    ...(reportPath === undefined ? {} : { reportPath }),
+  }));
+  return 0;
+}
+
+/** The recipe settings that command-line flags give. */
+interface FlagSettings {
+  method?: "linear" | "dynamic";
+  bits?: number;
+  symmetric?: boolean;
+  granularity?: "tensor" | "channel" | "block";
+  blockSize?: number;
+  range?: { method: "minmax" | "percentile" | "mse" | "std" };
+}
+
+function flagSettings(
+  strings: ReadonlyMap<string, string>,
+  booleans: ReadonlySet<string>,
+): FlagSettings {
+  const out: FlagSettings = {};
+  const method = strings.get("method");
+  if (method !== undefined) {
+    if (method !== "linear" && method !== "dynamic") {
+      const planned = PLANNED_METHODS[method];
+      throw new UsageError(
+        planned === undefined
+          ? `Option '--method': unknown method '${method}'; use linear or dynamic`
+          : `Option '--method': ${planned} is not available yet; this version has linear ` +
+            "(integer weights dequantized before float operators) and dynamic (int8 weights, " +
+            "integer kernels)",
+      );
+    }
+    out.method = method;
+  }
+  const bits = strings.get("bits");
+  if (bits !== undefined) out.bits = wholeNumber(bits, "--bits");
+  const conflict = (names: string[]): void => {
+    const given = names.filter((n) => booleans.has(n) || strings.has(n));
+    if (given.length > 1) {
+      throw new UsageError(
+        `Options ${given.map((n) => `'--${n}'`).join(" and ")} contradict each other: choose one`,
+      );
+    }
+  };
+  conflict(["per-channel", "per-tensor", "block-size"]);
+  conflict(["symmetric", "asymmetric"]);
+  if (booleans.has("per-channel")) out.granularity = "channel";
+  if (booleans.has("per-tensor")) out.granularity = "tensor";
+  const blockSize = strings.get("block-size");
+  if (blockSize !== undefined) {
+    out.granularity = "block";
+    out.blockSize = wholeNumber(blockSize, "--block-size");
+  }
+  if (booleans.has("symmetric")) out.symmetric = true;
+  if (booleans.has("asymmetric")) out.symmetric = false;
+  const range = strings.get("range");
+  if (range !== undefined) {
+    if (!RANGES.includes(range)) {
+      throw new UsageError(
+        `Option '--range': unknown range method '${range}'; use ${RANGES.join(", ")}`,
+      );
+    }
+    out.range = { method: range as "minmax" | "percentile" | "mse" | "std" };
+  }
+  return out;
+}
+
+function wholeNumber(text: string, flag: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) {
+    throw new UsageError(`Option '${flag}' needs a whole number, got '${text}'`);
+  }
+  return n;
+}
+
+/** Reads and validates a recipe file; a method given by flag fills a file that has none. */
+async function readRecipe(
+  path: string,
+  method: "linear" | "dynamic" | undefined,
+): Promise<QuantizeRecipe> {
+  await statInputFile("read recipe", path);
+  let value: unknown;
+  try {
+    value = JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    const why = e instanceof SyntaxError ? new SyntaxError(`not valid JSON: ${e.message}`) : e;
+    throw commandFailure(why, { verb: "read recipe", path });
+  }
+  if (
+    method !== undefined && typeof value === "object" && value !== null &&
+    !Array.isArray(value) && !("method" in value)
+  ) {
+    value = { ...value, method };
+  }
+  try {
+    return validateRecipe(value);
+  } catch (e) {
+    const detail = (e as Error).message.replace(/^Cannot use recipe: /, "");
+    throw new Error(`Cannot use recipe '${path}': ${detail}`, { cause: e });
+  }
+}
+
+/** The recipe file's settings with the flags' on top, validated; an invalid result is usage. */
+function mergeRecipe(file: QuantizeRecipe | undefined, flags: FlagSettings): QuantizeRecipe {
+  const merged: Record<string, unknown> = { ...file, ...flags };
+  // A block size only means something with block granularity: a flag that changes the
+  // granularity drops the file's block size rather than failing on it.
+  if (flags.granularity !== undefined && flags.granularity !== "block") delete merged.blockSize;
+  try {
+    return validateRecipe(merged);
+  } catch (e) {
+    const detail = (e as Error).message.replace(/^Cannot use recipe: (recipe: |recipe\.)?/, "");
+    throw new UsageError(`These options make no valid recipe: ${detail}`, { cause: e });
+  }
+}
+
+/** What {@linkcode formatSummary} prints besides the report. */
+interface SummaryContext {
+  readonly input: string;
+  readonly output: string;
+  readonly inputBytes: number;
+  readonly mainNodes: number;
+  readonly readMs: number;
+  readonly quantizeMs: number;
+  readonly writeMs: number;
+  readonly reportPath?: string;
+}
+
+function formatSummary(report: QuantizationReport, c: SummaryContext): string {
+  const s = resolveSettings(report.recipe, []);
+  const granularity = s.granularity === "block"
+    ? `blocks of ${s.blockSize}`
+    : `per ${s.granularity}`;
+  const overrides = report.recipe.overrides?.length ?? 0;
+  const opset = report.opset.from === report.opset.to
+    ? `opset ${report.opset.to}`
+    : `opset ${report.opset.from} -> ${report.opset.to}`;
+  const head = formatTable(labelled([
+    [
+      "Model",
+      `${c.input} (${formatBytes(c.inputBytes)}, ${
+        plural(c.mainNodes, "node")
+      } in the main graph, ${opset})`,
+    ],
+    [
+      "Recipe",
+      `${s.method}, ${s.bits} bits, ${s.signed ? "signed" : "unsigned"}, ${
+        s.symmetric ? "symmetric" : "asymmetric"
+      }, ${granularity}, range ${s.range.method}` +
+      (overrides > 0 ? ` (+ ${plural(overrides, "override")})` : ""),
+    ],
+    ["Kernels", report.backend],
+  ]));
+
+  const byOp = new Map<string, [number, number]>();
+  for (const n of report.nodes) {
+    const counts = byOp.get(n.opType) ?? [0, 0];
+    counts[n.status === "quantized" ? 0 : 1]++;
+    byOp.set(n.opType, counts);
+  }
+  const quantizedCount = report.nodes.filter((n) => n.status === "quantized").length;
+  const nodes =
+    `Nodes with weights: ${quantizedCount} quantized, ${
+      report.nodes.length - quantizedCount
+    } skipped\n` +
+    (byOp.size === 0 ? "" : formatTable(
+      [...byOp].map(([op, [q, k]]) => [op, String(q), String(k)]),
+      { header: ["op", "quantized", "skipped"], align: ["left", "right", "right"], indent: "  " },
+    ));
+
+  const notes = report.nodes.filter((n) => n.reason !== undefined);
+  const reasons = notes.length === 0 ? "" : "Skipped or partly quantized\n" + formatTable(
+    notes.map((n) => [nodeLabel(n), n.opType, n.status, n.reason ?? ""]),
+    { header: ["node", "op", "status", "reason"], indent: "  " },
+  );
+
+  const { before, after } = report.size;
+  const total = c.readMs + c.quantizeMs + c.writeMs;
+  const tail = formatTable(labelled([
+    [
+      "Size",
+      `${formatBytes(before)} -> ${formatBytes(after)}: ${pct(after / before)} of the original (${
+        (before / after).toFixed(2)
+      }x smaller)`,
+    ],
+    [
+      "Time",
+      `${ms(total)}: read ${ms(c.readMs)}, quantize ${ms(c.quantizeMs)} (numeric ${
+        ms(report.timeMs.numeric)
+      }), write ${ms(c.writeMs)}`,
+    ],
+    ["Wrote", c.output],
+    ...(c.reportPath === undefined ? [] : [["Report", c.reportPath]]),
+  ]));
+  return [head, nodes, reasons, tail].filter((t) => t !== "").join("\n");
+}
+
+/** Pads the first column to one width, so that the summary's separate tables line up. */
+function labelled(rows: string[][]): string[][] {
+  return rows.map(([label, ...rest]) => [(label ?? "").padEnd(7), ...rest]);
+}
+
+function nodeLabel(n: NodeReport): string {
+  const name = n.name === "" ? "(unnamed)" : n.name;
+  return n.graph === "main" ? name : `${n.graph}: ${name}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}
+
+function ms(x: number): string {
+  return x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${Math.round(x)} ms`;
+}
