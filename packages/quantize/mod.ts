@@ -1,6 +1,8 @@
 /**
  * `@modelpress/quantize`: quantization of ONNX models — linear (affine) weight quantization
- * emitted as QDQ, and dynamic quantization with integer kernels — with a JSON report.
+ * emitted as QDQ, dynamic quantization with integer kernels, and static quantization (QDQ
+ * weights and activations, calibrated on data with MinMax, Percentile, Entropy or MSE) — with a
+ * JSON report.
  *
  * @example
  * ```ts
@@ -21,4 +23,6 @@ export * from "./recipe.ts";
 export * from "./match_node.ts";
 export * from "./weight_slots.ts";
 export * from "./report.ts";
+export * from "./calibrate.ts";
+export * from "./calibration_range.ts";
 export * from "./quantize_model.ts";

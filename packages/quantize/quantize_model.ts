@@ -1,7 +1,8 @@
 /**
- * Quantizes the weights of a model by a recipe: linear (QDQ: integer initializers dequantized
- * by DequantizeLinear before their float consumers) or dynamic (integer kernels with activation
- * ranges computed at run time per input, as ONNX Runtime's quantize_dynamic writes).
+ * Quantizes a model by a recipe: linear (QDQ: integer initializers dequantized by
+ * DequantizeLinear before their float consumers), dynamic (integer kernels with activation
+ * ranges computed at run time per input, as ONNX Runtime's quantize_dynamic writes) or static
+ * (linear weights, and activations quantized and dequantized over ranges calibrated on data).
  * @module
  */
 import {
@@ -37,6 +38,11 @@ import {
 } from "./report.ts";
 import { findWeight, modelScopes, type Scope, type WeightSource } from "./_scopes.ts";
 import { addStoredWeight, dequantizeNode, type StoredWeight } from "./_emit.ts";
+import type { Dataset } from "@modelpress/evaluate";
+import { calibrate, type CalibrationProgress, type CalibrationStatistics } from "./calibrate.ts";
+import { calibrationRange } from "./calibration_range.ts";
+import { quantizeActivation } from "./_static_qdq.ts";
+import type { ActivationReport, CalibrationReport } from "./report.ts";
 
 /** Options of {@linkcode quantizeModel}. */
 export interface QuantizeModelOptions {
@@ -50,6 +56,17 @@ export interface QuantizeModelOptions {
    * for large models.
    */
   readonly onProgress?: (done: number, total: number) => void;
+  /** `static`: the data to calibrate on (the recipe's `calibration.samples` of it). */
+  readonly dataset?: Dataset;
+  /**
+   * `static`: statistics from {@linkcode calibrate} on this model (before quantization), used
+   * instead of calibrating; they must cover every activation of a statically quantized node.
+   */
+  readonly calibration?: CalibrationStatistics;
+  /** `static`: cancels the calibration between batches. */
+  readonly signal?: AbortSignal;
+  /** `static`: calibration progress, in samples. */
+  readonly onCalibrationProgress?: (progress: CalibrationProgress) => void;
 }
 
 /** The result of {@linkcode quantizeModel}. */
@@ -118,12 +135,42 @@ export async function quantizeModel(
   }
   const before = encodedModelSize(model);
   let items = planModel(model, valid);
+  // Calibration runs the float model, before anything changes.
+  const wanted = [...staticActivations(items).keys()];
+  let stats: CalibrationStatistics | undefined;
+  if (wanted.length > 0) {
+    stats = options.calibration;
+    if (stats === undefined) {
+      if (options.dataset === undefined) {
+        throw new TypeError(
+          "Cannot quantize model statically: options.dataset or options.calibration is required",
+        );
+      }
+      stats = await calibrate(model, options.dataset, {
+        tensors: wanted,
+        samples: valid.calibration?.samples ?? 500,
+        bins: valid.calibration?.bins ?? 2048,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...(options.onCalibrationProgress === undefined
+          ? {}
+          : { onProgress: options.onCalibrationProgress }),
+      });
+    }
+    for (const name of wanted) {
+      if (stats.tensors[name] === undefined) {
+        throw new TypeError(
+          `Cannot quantize model statically: activation '${name}' has no calibration statistics`,
+        );
+      }
+    }
+  }
   const need = requiredOpset(items);
   if (need > from) {
     raiseOpset(model, need);
     items = planModel(model, valid);
   }
   const opset = opsetVersion(model, "") ?? from;
+  const staticInputs = staticActivations(items);
   const kernels = options.kernels ?? await createKernels({ backend: options.backend ?? "auto" });
   let numeric = 0;
   const time = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -143,7 +190,7 @@ export async function quantizeModel(
     // Linear: one DequantizeLinear per weight, shared by every node that reads it.
     const groups = new Map<string, { use: WeightUse; settings: NodeSettings; items: NodeItem[] }>();
     for (const item of items) {
-      if (item.settings?.method !== "linear") continue;
+      if (item.settings?.method !== "linear" && item.settings?.method !== "static") continue;
       for (const use of item.weights) {
         const key = `${use.source.scope.path}\u0000${use.source.name}`;
         const group = groups.get(key);
@@ -197,7 +244,7 @@ export async function quantizeModel(
       }
       removable.push({ scope: source.scope, name: source.name, node: source.constantNode });
       tensors.push(tensorReport(source, stored, q, {
-        method: "linear",
+        method: settings.method,
         settings,
         shape,
         consumers: readers.map((i) => i.node.name),
@@ -226,6 +273,47 @@ export async function quantizeModel(
 
     removeOrphans(removable);
 
+    // Static: Q -> DQ per calibrated activation, shared by the nodes that read it.
+    const activationReports: ActivationReport[] = [];
+    let calibration: CalibrationReport | undefined;
+    if (stats !== undefined && valid.calibration !== undefined) {
+      const c = valid.calibration;
+      const type = c.activations ?? "uint8";
+      const graph = model.graph!;
+      for (const [name, readers] of staticInputs) {
+        const t = stats.tensors[name]!;
+        const range = calibrationRange(t, {
+          method: c.method,
+          symmetric: type === "int8",
+          ...(c.percentile === undefined ? {} : { percentile: c.percentile }),
+        });
+        activationReports.push(quantizeActivation(graph, name, {
+          range,
+          observed: { min: t.count === 0 ? 0 : t.min, max: t.count === 0 ? 0 : t.max },
+          type,
+          names,
+          consumers: readers.map((item) => ({ node: item.node, slot: 0 })),
+        }));
+      }
+      calibration = {
+        method: c.method,
+        ...(c.method === "percentile" ? { percentile: c.percentile ?? 99.999 } : {}),
+        bins: stats.bins,
+        samples: stats.samples,
+        batches: stats.batches,
+        timeMs: options.calibration === undefined ? stats.timeMs : 0,
+      };
+    }
+    for (const item of items) {
+      if (item.settings?.method !== "static" || item.weights.length === 0) continue;
+      if (item.scope.path !== "main") {
+        item.problems.push(
+          `activation '${item.node.input[0]}' of a subgraph node stays float (calibration ` +
+            "exposes main-graph tensors only)",
+        );
+      }
+    }
+
     const nodes: NodeReport[] = items.map((item) => {
       const weights = nodeWeights.get(item) ?? [];
       const base = { name: item.node.name, opType: item.node.opType, graph: item.scope.path };
@@ -253,6 +341,7 @@ export async function quantizeModel(
       opset: { from, to: opsetVersion(model, "") ?? null },
       tensors,
       nodes,
+      ...(calibration === undefined ? {} : { activations: activationReports, calibration }),
       size: { before, after, ratio: after / before },
       timeMs: { total: performance.now() - started, numeric },
     };
@@ -344,6 +433,22 @@ function planModel(model: ModelProto, recipe: QuantizeRecipe): NodeItem[] {
     }
   }
   return items;
+}
+
+/**
+ * The main-graph activations of statically quantized nodes (input 0 where it is not a
+ * constant), each with the nodes that read it.
+ */
+function staticActivations(items: readonly NodeItem[]): Map<string, NodeItem[]> {
+  const out = new Map<string, NodeItem[]>();
+  for (const item of items) {
+    if (item.settings?.method !== "static" || item.weights.length === 0) continue;
+    if (item.scope.path !== "main") continue;
+    const x = item.node.input[0] ?? "";
+    if (x === "" || item.scope.index.constantOf(x) !== undefined) continue;
+    pushTo(out, x, item);
+  }
+  return out;
 }
 
 /** Why a node has no dynamic (integer) form, or undefined when it has one. */
@@ -567,7 +672,7 @@ function tensorReport(
   stored: StoredWeight,
   q: QuantizedTensor,
   options: {
-    method: "linear" | "dynamic";
+    method: "linear" | "dynamic" | "static";
     settings: NodeSettings;
     shape: readonly number[];
     consumers: string[];

@@ -3,9 +3,28 @@
  * @module
  */
 import type { RangeMethod } from "./weight_range.ts";
+import type { CalibrationMethod } from "./calibration_range.ts";
 
-/** `linear`: weights stored as integers and dequantized (QDQ); `dynamic`: integer kernels. */
-export type QuantizeMethod = "linear" | "dynamic";
+/**
+ * `linear`: weights stored as integers and dequantized (QDQ); `dynamic`: integer kernels;
+ * `static`: weights as `linear`, and activations quantized and dequantized (QDQ) over ranges
+ * calibrated on data.
+ */
+export type QuantizeMethod = "linear" | "dynamic" | "static";
+
+/** How `static` quantization calibrates activation ranges. */
+export interface CalibrationRecipe {
+  /** How a range is chosen from the statistics (see `calibrationRange`). */
+  readonly method: CalibrationMethod;
+  /** For `percentile`: the share of values kept, in 50..100. Default 99.999. */
+  readonly percentile?: number;
+  /** Histogram bins per tensor, an integer 128..65536. Default 2048. */
+  readonly bins?: number;
+  /** Calibration samples, spread over the dataset. Default 500. */
+  readonly samples?: number;
+  /** Activation codes: `uint8` asymmetric or `int8` symmetric. Default `uint8`. */
+  readonly activations?: "uint8" | "int8";
+}
 
 /** One range per tensor, per output channel, or per block along the input channels. */
 export type Granularity = "tensor" | "channel" | "block";
@@ -52,6 +71,8 @@ export interface QuantizeRecipe extends QuantizeSettings {
   readonly method: QuantizeMethod;
   /** Per-node overrides. */
   readonly overrides?: readonly NodeOverride[];
+  /** Calibration of activations; required when a node's method is `static`, refused otherwise. */
+  readonly calibration?: CalibrationRecipe;
 }
 
 const MINMAX: RangeMethod = Object.freeze({ method: "minmax" });
@@ -78,7 +99,7 @@ const RANGE_KEYS: Readonly<Record<string, readonly string[]>> = {
  */
 export function validateRecipe(recipe: unknown): QuantizeRecipe {
   const r = object(recipe, "recipe");
-  known(r, [...SETTING_KEYS, "overrides"], "recipe");
+  known(r, [...SETTING_KEYS, "overrides", "calibration"], "recipe");
   if (r.method === undefined) throw new TypeError("Cannot use recipe: method is required");
   const settings = checkSettings(r, "recipe");
   const overrides: NodeOverride[] = [];
@@ -127,11 +148,23 @@ export function validateRecipe(recipe: unknown): QuantizeRecipe {
       );
     }
   }
+  const calibration = r.calibration === undefined
+    ? undefined
+    : checkCalibration(r.calibration, "recipe.calibration");
   const out: QuantizeRecipe = {
     ...settings,
     method: settings.method!,
     ...(r.overrides === undefined ? {} : { overrides: Object.freeze(overrides) }),
+    ...(calibration === undefined ? {} : { calibration }),
   };
+  const usesStatic = out.method === "static" ||
+    overrides.some((o) => o.skip !== true && o.method === "static");
+  if (usesStatic && calibration === undefined) {
+    throw new TypeError("Cannot use recipe: method 'static' needs recipe.calibration");
+  }
+  if (!usesStatic && calibration !== undefined) {
+    throw new RangeError("Cannot use recipe: calibration is only used by method 'static'");
+  }
   // Every combination a node can end up with must be valid: check the base, then each override
   // layered on it.
   checkCombination(resolveSettings(out, []), "recipe");
@@ -194,6 +227,11 @@ export function resolveSettings(
 }
 
 function checkCombination(s: NodeSettings, where: string): void {
+  if (s.method === "static" && s.granularity === "block") {
+    throw new RangeError(
+      `Cannot use recipe: ${where}: static quantization supports tensor or channel granularity, not block`,
+    );
+  }
   if (s.method !== "dynamic") return;
   if (s.bits !== 8) {
     throw new RangeError(
@@ -216,9 +254,11 @@ function checkCombination(s: NodeSettings, where: string): void {
 function checkSettings(o: Record<string, unknown>, where: string): QuantizeSettings {
   const out: Record<string, unknown> = {};
   if (o.method !== undefined) {
-    if (o.method !== "linear" && o.method !== "dynamic") {
+    if (o.method !== "linear" && o.method !== "dynamic" && o.method !== "static") {
       throw new RangeError(
-        `Cannot use recipe: ${where}.method must be 'linear' or 'dynamic', got ${show(o.method)}`,
+        `Cannot use recipe: ${where}.method must be 'linear', 'dynamic' or 'static', got ${
+          show(o.method)
+        }`,
       );
     }
     out.method = o.method;
@@ -294,6 +334,42 @@ function checkRange(value: unknown, where: string): RangeMethod {
   num("minRatio", (v) => v > 0 && v <= 1, "in (0, 1]");
   num("k", (v) => v > 0 && Number.isFinite(v), "positive");
   return Object.freeze({ ...r }) as unknown as RangeMethod;
+}
+
+function checkCalibration(value: unknown, where: string): CalibrationRecipe {
+  const c = object(value, where);
+  known(c, ["method", "percentile", "bins", "samples", "activations"], where);
+  if (!["minmax", "percentile", "entropy", "mse"].includes(c.method as string)) {
+    throw new RangeError(
+      `Cannot use recipe: ${where}.method must be 'minmax', 'percentile', 'entropy' or 'mse', got ${
+        show(c.method)
+      }`,
+    );
+  }
+  if (c.percentile !== undefined && c.method !== "percentile") {
+    throw new TypeError(`Cannot use recipe: ${where}.percentile needs method 'percentile'`);
+  }
+  const num = (key: string, ok: (v: number) => boolean, what: string): void => {
+    const v = c[key];
+    if (v === undefined) return;
+    if (typeof v !== "number") {
+      throw new TypeError(`Cannot use recipe: ${where}.${key} must be a number`);
+    }
+    if (!ok(v)) {
+      throw new RangeError(`Cannot use recipe: ${where}.${key} must be ${what}, got ${v}`);
+    }
+  };
+  num("percentile", (v) => v >= 50 && v <= 100, "in 50..100");
+  num("bins", (v) => Number.isInteger(v) && v >= 128 && v <= 65536, "an integer 128..65536");
+  num("samples", (v) => Number.isInteger(v) && v >= 1, "a positive integer");
+  if (c.activations !== undefined && c.activations !== "uint8" && c.activations !== "int8") {
+    throw new RangeError(
+      `Cannot use recipe: ${where}.activations must be 'uint8' or 'int8', got ${
+        show(c.activations)
+      }`,
+    );
+  }
+  return Object.freeze({ ...c }) as unknown as CalibrationRecipe;
 }
 
 function object(value: unknown, where: string): Record<string, unknown> {

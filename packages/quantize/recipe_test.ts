@@ -29,7 +29,11 @@ Deno.test("validateRecipe() names the field that is wrong", () => {
   const cases: [unknown, RegExp, ErrorConstructor][] = [
     [null, /recipe must be an object/, TypeError],
     [{}, /method is required/, TypeError],
-    [{ method: "log" }, /recipe\.method must be 'linear' or 'dynamic', got "log"/, RangeError],
+    [
+      { method: "log" },
+      /recipe\.method must be 'linear', 'dynamic' or 'static', got "log"/,
+      RangeError,
+    ],
     [{ method: "linear", bits: 9 }, /bits must be an integer 2\.\.8 or 16, got 9/, RangeError],
     [{ method: "linear", bits: "8" }, /bits must be a number/, TypeError],
     [{ method: "linear", blockSize: 1 }, /blockSize must be an integer >= 2/, RangeError],
@@ -88,5 +92,77 @@ Deno.test("validateRecipe() accepts every documented form", () => {
     ]
   ) {
     assert.doesNotThrow(() => validateRecipe(recipe), JSON.stringify(recipe));
+  }
+});
+
+Deno.test("validateRecipe() checks the calibration of method 'static'", () => {
+  const recipe = validateRecipe({
+    method: "static",
+    calibration: { method: "percentile", percentile: 99.99, bins: 1024, samples: 200 },
+  });
+  assert.ok(Object.isFrozen(recipe.calibration));
+  assert.equal(resolveSettings(recipe, []).method, "static");
+  assert.doesNotThrow(() =>
+    validateRecipe({
+      method: "linear",
+      overrides: [{ match: { opType: "Conv" }, method: "static" }],
+      calibration: { method: "entropy", activations: "int8" },
+    })
+  );
+  const cases: [unknown, RegExp, ErrorConstructor][] = [
+    [{ method: "static" }, /method 'static' needs recipe\.calibration/, TypeError],
+    [
+      { method: "linear", calibration: { method: "minmax" } },
+      /calibration is only used by method 'static'/,
+      RangeError,
+    ],
+    [
+      { method: "static", calibration: { method: "kl" } },
+      /recipe\.calibration\.method must be 'minmax', 'percentile', 'entropy' or 'mse', got "kl"/,
+      RangeError,
+    ],
+    [
+      { method: "static", calibration: { method: "percentile", percentile: 20 } },
+      /recipe\.calibration\.percentile must be in 50\.\.100, got 20/,
+      RangeError,
+    ],
+    [
+      { method: "static", calibration: { method: "mse", percentile: 99 } },
+      /percentile needs method 'percentile'/,
+      TypeError,
+    ],
+    [
+      { method: "static", calibration: { method: "mse", bins: 10 } },
+      /bins must be an integer 128\.\.65536, got 10/,
+      RangeError,
+    ],
+    [
+      { method: "static", calibration: { method: "mse", samples: 0 } },
+      /samples must be a positive integer/,
+      RangeError,
+    ],
+    [
+      { method: "static", calibration: { method: "mse", activations: "int4" } },
+      /activations must be 'uint8' or 'int8', got "int4"/,
+      RangeError,
+    ],
+    [
+      { method: "static", calibration: { method: "mse", size: 1 } },
+      /recipe\.calibration has unknown field 'size'/,
+      TypeError,
+    ],
+    [
+      { method: "static", granularity: "block", calibration: { method: "minmax" } },
+      /static quantization supports tensor or channel granularity, not block/,
+      RangeError,
+    ],
+  ];
+  for (const [r, message, type] of cases) {
+    assert.throws(() => validateRecipe(r), (e: Error) => {
+      assert.ok(e instanceof type, `${JSON.stringify(r)}: ${e.constructor.name} ${e.message}`);
+      assert.match(e.message, /^Cannot use recipe: /);
+      assert.match(e.message, message);
+      return true;
+    });
   }
 });

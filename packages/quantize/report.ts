@@ -4,6 +4,7 @@
  */
 import type { BackendName } from "@modelpress/kernels";
 import type { Granularity, QuantizeMethod, QuantizeRecipe } from "./recipe.ts";
+import type { CalibrationMethod } from "./calibration_range.ts";
 import type { RangeMethod } from "./weight_range.ts";
 
 /** Smallest, largest and mean of a parameter tensor. */
@@ -58,6 +59,44 @@ export interface TensorReport {
   readonly consumers: readonly string[];
 }
 
+/** One activation quantized by `static` quantization (QuantizeLinear -> DequantizeLinear). */
+export interface ActivationReport {
+  /** The float tensor's name. */
+  readonly name: string;
+  /** The graph (`main`). */
+  readonly graph: string;
+  /** The DequantizeLinear output that the quantized nodes now read. */
+  readonly quantizedName: string;
+  /** The code type. */
+  readonly type: "uint8" | "int8";
+  /** Smallest and largest values seen in calibration. */
+  readonly observed: { readonly min: number; readonly max: number };
+  /** The range the calibration method chose. */
+  readonly range: { readonly min: number; readonly max: number };
+  /** The scale. */
+  readonly scale: number;
+  /** The zero point. */
+  readonly zeroPoint: number;
+  /** The nodes that read it. */
+  readonly consumers: readonly string[];
+}
+
+/** How `static` quantization calibrated. */
+export interface CalibrationReport {
+  /** The method. */
+  readonly method: CalibrationMethod;
+  /** The percentile, for `percentile`. */
+  readonly percentile?: number;
+  /** Histogram bins per tensor. */
+  readonly bins: number;
+  /** Samples run. */
+  readonly samples: number;
+  /** Batches run. */
+  readonly batches: number;
+  /** Milliseconds the calibration run took (0 when statistics were given). */
+  readonly timeMs: number;
+}
+
 /** What happened to one node with weights. */
 export interface NodeReport {
   /** The node's name ("" when unnamed). */
@@ -88,6 +127,10 @@ export interface QuantizationReport {
   readonly tensors: readonly TensorReport[];
   /** Nodes with weights, quantized or skipped. */
   readonly nodes: readonly NodeReport[];
+  /** Activations quantized (`static` only). */
+  readonly activations?: readonly ActivationReport[];
+  /** The calibration (`static` only). */
+  readonly calibration?: CalibrationReport;
   /** Serialized model bytes before and after, and their ratio. */
   readonly size: { readonly before: number; readonly after: number; readonly ratio: number };
   /** Milliseconds: the whole call, and the numeric part of it. */
