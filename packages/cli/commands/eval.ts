@@ -10,12 +10,10 @@
  * @module
  */
 import {
-  type Dataset,
   evaluateModel,
   type EvaluateOptions,
   type EvaluationProgress,
   type EvaluationReport,
-  loadDataset,
   reportToJson,
 } from "@modelpress/evaluate";
 import { decodeModel } from "@modelpress/onnx";
@@ -25,6 +23,7 @@ import { type Command, commandFailure, statInputFile } from "../command.ts";
 import { formatTable } from "../format_table.ts";
 import { parseArgs, UsageError } from "../parse_args.ts";
 import { ProgressBar } from "../progress_bar.ts";
+import { readDataset } from "../read_dataset.ts";
 
 const HELP = `Usage: modelpress eval MODEL --dataset mnist|FILE.npz [options]
 
@@ -96,7 +95,7 @@ async function runEval(args: readonly string[], io: CliIo): Promise<number> {
 
   const model = await readModelFile(path);
   const reference = referencePath === undefined ? undefined : await readModelFile(referencePath);
-  const dataset = await readDataset(datasetArg);
+  const dataset = await readDataset(datasetArg, "read dataset");
 
   const progress = new EvalProgress(io.stderr);
   const options: EvaluateOptions = {
@@ -141,17 +140,6 @@ async function readModelFile(path: string): Promise<Uint8Array> {
     return bytes;
   } catch (e) {
     throw commandFailure(e, { verb: "evaluate", path });
-  }
-}
-
-async function readDataset(arg: string): Promise<Dataset> {
-  if (arg === "mnist") return await loadDataset("mnist");
-  await statInputFile("read dataset", arg);
-  try {
-    const name = arg.split(/[\\/]/).pop() ?? arg;
-    return await loadDataset(await Deno.readFile(arg), { name });
-  } catch (e) {
-    throw commandFailure(e, { verb: "read dataset", path: arg });
   }
 }
 

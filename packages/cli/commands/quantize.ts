@@ -1,5 +1,5 @@
 /**
- * `modelpress quantize IN -o OUT --method linear|dynamic [--bits N] [--per-channel|--per-tensor|
+ * `modelpress quantize IN -o OUT --method linear|dynamic|static [--calibration DATA] [--bits N] [--per-channel|--per-tensor|
  * --block-size N] [--symmetric|--asymmetric] [--range minmax|percentile|mse|std] [--recipe FILE]
  * [--report FILE] [--json]`: quantize a model's weights with `quantizeModel` of
  * `@modelpress/quantize` and write the result.
@@ -17,6 +17,7 @@
  */
 import { type ModelProto, readModel, writeModel } from "@modelpress/onnx";
 import {
+  type CalibrationMethod,
   type NodeReport,
   type QuantizationReport,
   quantizeModel,
@@ -31,8 +32,9 @@ import { FileProgress, PROGRESS_MIN_BYTES } from "../file_progress.ts";
 import { formatTable } from "../format_table.ts";
 import { parseArgs, UsageError } from "../parse_args.ts";
 import { ProgressBar } from "../progress_bar.ts";
+import { readDataset } from "../read_dataset.ts";
 
-const HELP = `Usage: modelpress quantize IN -o OUT --method linear|dynamic [options]
+const HELP = `Usage: modelpress quantize IN -o OUT --method linear|dynamic|static [options]
 
 Quantizes the weights of the ONNX model IN and writes the result to OUT. Every model written
 loads and runs in onnxruntime-web.
@@ -42,11 +44,13 @@ Methods:
             operators (QDQ). MatMul, Gemm, Conv, ConvTranspose, LSTM, GRU, RNN.
   dynamic   Int8 weights and integer kernels (MatMulInteger, ConvInteger) with activation
             ranges computed per input at run time, as ONNX Runtime's quantize_dynamic.
-  Not available yet: static (calibrated activations), log, int4 (MatMulNBits).
+  static    Weights as linear, and activations quantized and dequantized (QDQ) over ranges
+            calibrated on a dataset (--calibration) in onnxruntime-web.
+  Not available yet: log, int4 (MatMulNBits).
 
 Options:
   -o, --output OUT       Where to write the quantized model (required)
-  --method NAME          linear or dynamic (required unless the recipe file gives it)
+  --method NAME          linear, dynamic or static (required unless the recipe file gives it)
   --bits N               Bits per weight: 2..8 or 16 (dynamic: 8). Default 8
   --per-channel          One range per output channel (the default)
   --per-tensor           One range per weight tensor
@@ -55,6 +59,10 @@ Options:
   --asymmetric           Asymmetric ranges with a zero point (dynamic: with --per-tensor)
   --range NAME           How weight ranges are chosen: minmax (default), percentile, mse, std
                          (their parameters take the defaults; set them in a recipe file)
+  --calibration DATA     static: the calibration dataset, mnist or FILE.npz|.npy|.json
+  --calibration-method M static: minmax (default), percentile, entropy or mse
+  --calibration-samples N
+                         static: samples used for calibration (default 500)
   --recipe FILE.json     A recipe (method, bits, signed, symmetric, granularity, blockSize,
                          range, overrides per node); the options above replace its settings
   --report FILE.json     Write the JSON report: per tensor and per node, size, time, kernels
@@ -64,17 +72,18 @@ Options:
 Examples:
   modelpress quantize model.onnx -o int8.onnx --method dynamic
   modelpress quantize model.onnx -o int4.onnx --method linear --bits 4 --block-size 32
+  modelpress quantize model.onnx -o s8.onnx --method static --calibration mnist
   modelpress quantize model.onnx -o q.onnx --recipe recipe.json --report report.json
 `;
 
 /** Methods of the design that `@modelpress/quantize` does not have yet. */
 const PLANNED_METHODS: Readonly<Record<string, string>> = Object.freeze({
-  static: "static (QDQ activations calibrated on data)",
   log: "log (power-of-two codes)",
   int4: "int4 (weight-only MatMulNBits)",
 });
 
 const RANGES = ["minmax", "percentile", "mse", "std"];
+const CALIBRATION_METHODS = ["minmax", "percentile", "entropy", "mse"];
 
 /**
  * The `quantize` command.
@@ -104,7 +113,18 @@ async function runQuantize(args: readonly string[], io: CliIo): Promise<number> 
       "symmetric",
       "asymmetric",
     ],
-    string: ["output", "method", "bits", "block-size", "range", "recipe", "report"],
+    string: [
+      "output",
+      "method",
+      "bits",
+      "block-size",
+      "range",
+      "recipe",
+      "report",
+      "calibration",
+      "calibration-method",
+      "calibration-samples",
+    ],
     alias: { h: "help", o: "output" },
   });
   if (parsed.booleans.has("help")) {
@@ -119,13 +139,29 @@ async function runQuantize(args: readonly string[], io: CliIo): Promise<number> 
   const flags = flagSettings(parsed.strings, parsed.booleans);
   const recipePath = parsed.strings.get("recipe");
   if (recipePath === undefined && flags.method === undefined) {
-    throw new UsageError("Missing --method: linear or dynamic (or a --recipe file that sets it)");
+    throw new UsageError(
+      "Missing --method: linear, dynamic or static (or a --recipe file that sets it)",
+    );
   }
   const fromFile = recipePath === undefined
     ? undefined
     : await readRecipe(recipePath, flags.method);
   const recipe = mergeRecipe(fromFile, flags);
   const reportPath = parsed.strings.get("report");
+  const usesStatic = recipe.method === "static" ||
+    (recipe.overrides ?? []).some((o) => o.method === "static");
+  const calibrationArg = parsed.strings.get("calibration");
+  if (usesStatic && calibrationArg === undefined) {
+    throw new UsageError(
+      "Missing --calibration: static quantization needs a dataset (mnist or a file)",
+    );
+  }
+  if (!usesStatic && calibrationArg !== undefined) {
+    throw new UsageError("Option '--calibration' is only used by --method static");
+  }
+  const dataset = calibrationArg === undefined
+    ? undefined
+    : await readDataset(calibrationArg, "read calibration dataset");
 
   const { size: inputBytes } = await statInputFile("quantize", input);
   const started = performance.now();
@@ -145,6 +181,7 @@ async function runQuantize(args: readonly string[], io: CliIo): Promise<number> 
     : undefined;
   try {
     ({ report } = await quantizeModel(model, recipe, {
+      ...(dataset === undefined ? {} : { dataset }),
       onProgress: (done, total) => {
         if (bar === undefined) return;
         bar.current ??= new ProgressBar(io.stderr, { total, label: "quantize", unit: "count" });
@@ -193,12 +230,13 @@ async function runQuantize(args: readonly string[], io: CliIo): Promise<number> 
 
 /** The recipe settings that command-line flags give. */
 interface FlagSettings {
-  method?: "linear" | "dynamic";
+  method?: "linear" | "dynamic" | "static";
   bits?: number;
   symmetric?: boolean;
   granularity?: "tensor" | "channel" | "block";
   blockSize?: number;
   range?: { method: "minmax" | "percentile" | "mse" | "std" };
+  calibration?: { method: CalibrationMethod; samples?: number };
 }
 
 function flagSettings(
@@ -208,14 +246,14 @@ function flagSettings(
   const out: FlagSettings = {};
   const method = strings.get("method");
   if (method !== undefined) {
-    if (method !== "linear" && method !== "dynamic") {
+    if (method !== "linear" && method !== "dynamic" && method !== "static") {
       const planned = PLANNED_METHODS[method];
       throw new UsageError(
         planned === undefined
-          ? `Option '--method': unknown method '${method}'; use linear or dynamic`
+          ? `Option '--method': unknown method '${method}'; use linear, dynamic or static`
           : `Option '--method': ${planned} is not available yet; this version has linear ` +
-            "(integer weights dequantized before float operators) and dynamic (int8 weights, " +
-            "integer kernels)",
+            "(integer weights dequantized before float operators), dynamic (int8 weights, " +
+            "integer kernels) and static (calibrated activations)",
       );
     }
     out.method = method;
@@ -250,6 +288,23 @@ function flagSettings(
     }
     out.range = { method: range as "minmax" | "percentile" | "mse" | "std" };
   }
+  const calibrationMethod = strings.get("calibration-method");
+  const calibrationSamples = strings.get("calibration-samples");
+  if (calibrationMethod !== undefined || calibrationSamples !== undefined) {
+    if (calibrationMethod !== undefined && !CALIBRATION_METHODS.includes(calibrationMethod)) {
+      throw new UsageError(
+        `Option '--calibration-method': unknown method '${calibrationMethod}'; use ${
+          CALIBRATION_METHODS.join(", ")
+        }`,
+      );
+    }
+    out.calibration = {
+      method: (calibrationMethod ?? "minmax") as CalibrationMethod,
+      ...(calibrationSamples === undefined
+        ? {}
+        : { samples: wholeNumber(calibrationSamples, "--calibration-samples") }),
+    };
+  }
   return out;
 }
 
@@ -264,7 +319,7 @@ function wholeNumber(text: string, flag: string): number {
 /** Reads and validates a recipe file; a method given by flag fills a file that has none. */
 async function readRecipe(
   path: string,
-  method: "linear" | "dynamic" | undefined,
+  method: "linear" | "dynamic" | "static" | undefined,
 ): Promise<QuantizeRecipe> {
   await statInputFile("read recipe", path);
   let value: unknown;
@@ -294,6 +349,10 @@ function mergeRecipe(file: QuantizeRecipe | undefined, flags: FlagSettings): Qua
   // A block size only means something with block granularity: a flag that changes the
   // granularity drops the file's block size rather than failing on it.
   if (flags.granularity !== undefined && flags.granularity !== "block") delete merged.blockSize;
+  // Static quantization calibrates with MinMax unless told otherwise; other methods take none.
+  if (merged.method === "static" && merged.calibration === undefined) {
+    merged.calibration = { method: "minmax" };
+  }
   try {
     return validateRecipe(merged);
   } catch (e) {

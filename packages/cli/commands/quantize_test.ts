@@ -44,6 +44,38 @@ function agreement(a: readonly number[], b: readonly number[]): number {
   return a.filter((v, i) => v === b[i]).length / a.length;
 }
 
+Deno.test("quantize --method static calibrates on MNIST and writes a QDQ MLP that runs", async () => {
+  await withTempDir(async (dir) => {
+    const io = memoryIo();
+    const code = await main([
+      "quantize",
+      MLP,
+      "-o",
+      `${dir}/s8.onnx`,
+      "--method",
+      "static",
+      "--calibration",
+      "mnist",
+      "--calibration-method",
+      "percentile",
+      "--calibration-samples",
+      "200",
+      "--report",
+      `${dir}/r.json`,
+    ], io);
+    assert.equal(code, 0, io.stderr.text());
+    const report = JSON.parse(await Deno.readTextFile(`${dir}/r.json`));
+    assert.equal(report.calibration.method, "percentile");
+    assert.equal(report.calibration.samples, 200);
+    assert.ok(report.activations.length >= 3, "every Gemm input is calibrated");
+    const bytes = await Deno.readFile(`${dir}/s8.onnx`);
+    const ops = decodeModel(bytes).graph!.node.map((n) => n.opType);
+    assert.ok(ops.includes("QuantizeLinear") && ops.includes("DequantizeLinear"));
+    const got = predictions(await runModel(bytes, feeds));
+    assert.ok(agreement(got, fp32) >= 0.98, `top-1 agreement ${agreement(got, fp32)}`);
+  });
+});
+
 for (const flags of [["--method", "dynamic"], ["--method", "linear", "--per-channel"]]) {
   Deno.test(`quantize ${flags.join(" ")} writes an int8 MNIST MLP that runs in onnxruntime-web`, async () => {
     await withTempDir(async (dir) => {
@@ -174,7 +206,7 @@ Deno.test("quantize fails with exit code 1 and the validator's message for a bad
       ],
       [
         '{"method": "static"}',
-        /^error: Cannot use recipe '\S+r\.json': recipe\.method must be 'linear' or 'dynamic', got "static"\n$/,
+        /^error: Cannot use recipe '\S+r\.json': method 'static' needs recipe\.calibration\n$/,
       ],
       [
         '{"method": "linear", "overrides": [{"match": {}}]}',
@@ -210,14 +242,34 @@ Deno.test("quantize exits 2 on wrong usage and conflicting flags, naming the pro
     [["a.onnx", "b.onnx", ...out], /Unexpected argument 'b\.onnx'/],
     [
       ["a.onnx", ...out, "--method", "static"],
-      /static \(QDQ activations calibrated on data\) is not available yet; this version has linear .* and dynamic/,
+      /Missing --calibration: static quantization needs a dataset/,
+    ],
+    [
+      ["a.onnx", ...out, "--method", "linear", "--calibration", "mnist"],
+      /Option '--calibration' is only used by --method static/,
+    ],
+    [
+      [
+        "a.onnx",
+        ...out,
+        "--method",
+        "static",
+        "--calibration",
+        "mnist",
+        "--calibration-method",
+        "kl",
+      ],
+      /unknown method 'kl'; use minmax, percentile, entropy, mse/,
     ],
     [["a.onnx", ...out, "--method", "log"], /log \(power-of-two codes\) is not available yet/],
     [
       ["a.onnx", ...out, "--method", "int4"],
       /int4 \(weight-only MatMulNBits\) is not available yet/,
     ],
-    [["a.onnx", ...out, "--method", "fast"], /unknown method 'fast'; use linear or dynamic/],
+    [
+      ["a.onnx", ...out, "--method", "fast"],
+      /unknown method 'fast'; use linear, dynamic or static/,
+    ],
     [
       ["a.onnx", ...out, "--method", "linear", "--per-channel", "--per-tensor"],
       /Options '--per-channel' and '--per-tensor' contradict each other/,
@@ -327,8 +379,11 @@ Deno.test("quantize draws read, quantize and write bars on a terminal for big mo
 Deno.test("quantize --help prints usage, the methods and the options; main lists it", async () => {
   const io = memoryIo();
   assert.equal(await main(["quantize", "--help"], io), 0);
-  assert.match(io.stdout.text(), /^Usage: modelpress quantize IN -o OUT --method linear\|dynamic/);
-  assert.match(io.stdout.text(), /Not available yet: static .*, log, int4 \(MatMulNBits\)/);
+  assert.match(
+    io.stdout.text(),
+    /^Usage: modelpress quantize IN -o OUT --method linear\|dynamic\|static/,
+  );
+  assert.match(io.stdout.text(), /Not available yet: log, int4 \(MatMulNBits\)/);
   for (
     const flag of [
       "--bits N",
