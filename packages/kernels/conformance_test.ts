@@ -91,17 +91,75 @@ function allTensors(): { name: string; x: Float32Array }[] {
 
 const OPS: readonly ReduceOp[] = ["min", "max", "absmax", "sum", "sumsq"];
 
+/**
+ * The WebGPU tolerance of float sums. WebGPU has no float64: each run of at most 1024 elements
+ * (scaled by a power of two so that nothing over- or underflows) is summed pairwise in float32,
+ * which rounds each term at most 2 * log2(1024) + 1 times (the square, the carries of the
+ * pairwise cascade, the final fold), so the error is below 21 * 2^-24 * sum(|terms|); the runs
+ * are added in float64 and rounded once (2^-24 * |ref|). Asserted with headroom:
+ * `2^-23 * |ref| + 2^-19 * sum(|terms|)`, NaN and infinities exact.
+ */
+function assertCloseFloat32Sums(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  options: { bound: ArrayLike<number>; label?: string },
+): void {
+  const label = options.label ?? "";
+  assert.equal(actual.length, expected.length, `${label}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (!Number.isFinite(e)) {
+      if (!Object.is(a, e)) assert.fail(`${label}: at ${i}: ${a} !== ${e}`);
+      continue;
+    }
+    const tol = 2 ** -23 * Math.abs(e) + 2 ** -19 * options.bound[i]!;
+    if (!(Math.abs(a - e) <= tol)) {
+      assert.fail(`${label}: at ${i}: ${a} vs ${e} (tolerance ${tol})`);
+    }
+  }
+}
+
+/**
+ * The documented tolerance of float32 products on `Kernels.matmul`:
+ * `2^-23 * |ref| + k * 2^-22 * sum(|a_ip * b_pj|)`, NaN and infinities exact.
+ */
+function assertCloseFloat32Products(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  options: { bound: ArrayLike<number>; k: number },
+): void {
+  assert.equal(actual.length, expected.length, "length");
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (!Number.isFinite(e)) {
+      if (!Object.is(a, e)) assert.fail(`at ${i}: ${a} !== ${e}`);
+      continue;
+    }
+    const tol = 2 ** -23 * Math.abs(e) + options.k * 2 ** -22 * options.bound[i]!;
+    if (!(Math.abs(a - e) <= tol)) assert.fail(`at ${i}: ${a} vs ${e} (tolerance ${tol})`);
+  }
+}
+
+/** Whether a backend sums in float32 (see {@linkcode assertCloseFloat32Sums}). */
+function sumsInFloat32(backend: string): boolean {
+  return backend.startsWith("webgpu");
+}
+
 function checkReduce(
   op: ReduceOp,
   got: Float32Array,
   x: Float32Array,
   options: object,
   label: string,
+  float32Sums = false,
 ): void {
   const expected = reduceJs(op, x, options);
   if (op === "sum" || op === "sumsq") {
     const bound = reduceF64Js(op === "sum" ? "sumabs" : "sumsq", x, options);
-    assertCloseSums(got, expected, { bound, count: x.length, label });
+    if (float32Sums) assertCloseFloat32Sums(got, expected, { bound, label });
+    else assertCloseSums(got, expected, { bound, count: x.length, label });
   } else {
     assertSameFloats(got, expected, label);
   }
@@ -114,7 +172,9 @@ for (const { name: backend, kernels: k, minLength = 0 } of BACKENDS) {
     allQuantizeCases(type).filter(({ x }) => x.length >= minLength);
   Deno.test(`Kernels.reduce() on ${backend} matches the reference over whole tensors`, async () => {
     for (const { name, x } of tensors()) {
-      for (const op of OPS) checkReduce(op, await k.reduce(op, x), x, {}, `${op} ${name}`);
+      for (const op of OPS) {
+        checkReduce(op, await k.reduce(op, x), x, {}, `${op} ${name}`, sumsInFloat32(backend));
+      }
     }
   });
 
@@ -128,8 +188,58 @@ for (const { name: backend, kernels: k, minLength = 0 } of BACKENDS) {
           const options = blockSize === undefined ? { shape, axis } : { shape, axis, blockSize };
           for (const op of OPS) {
             const label = `${op} [${shape}] axis ${axis} block ${blockSize}`;
-            checkReduce(op, await k.reduce(op, x, options), x, options, label);
+            const got = await k.reduce(op, x, options);
+            checkReduce(op, got, x, options, label, sumsInFloat32(backend));
           }
+        }
+      }
+    }
+  });
+
+  Deno.test(`Kernels.reduce() on ${backend} sums without spurious overflow or underflow`, async () => {
+    const max = 3.4028235e38;
+    const cases: { name: string; x: Float32Array; shape: number[] }[] = [
+      {
+        name: "±max",
+        x: Float32Array.from({ length: 4099 }, (_, i) => (i % 2 ? -max : max)),
+        shape: [4099],
+      },
+      {
+        name: "max then -max",
+        x: Float32Array.from({ length: 3000 }, (_, i) => (i < 1500 ? max : -max)),
+        shape: [3000],
+      },
+      { name: "subnormals", x: new Float32Array(5000).fill(1e-40), shape: [5000] },
+      {
+        name: "huge and tiny",
+        x: Float32Array.from(
+          { length: 20000 },
+          (_, i) => (i % 7 === 0 ? 1e38 : i % 7 === 1 ? -1e38 : 1e-39 * i),
+        ),
+        shape: [20000],
+      },
+      {
+        name: "long columns",
+        x: randomFloats(3 * 30000, { seed: 31, scale: 1e20 }),
+        shape: [30000, 3],
+      },
+    ];
+    for (const { name, x, shape } of cases) {
+      if (x.length < minLength) continue;
+      for (const axis of [undefined, -1, 0]) {
+        const options = axis === undefined ? { shape } : { shape, axis };
+        for (const op of OPS) {
+          const got = await k.reduce(op, x, options);
+          checkReduce(op, got, x, options, `${op} ${name} axis ${axis}`, sumsInFloat32(backend));
+        }
+        for (const ord of [1, 2] as const) {
+          const bound = reduceF64Js(ord === 1 ? "sumabs" : "sumsq", x, options).map((v) =>
+            ord === 1 ? v : Math.sqrt(v)
+          );
+          const got = await k.norm(x, { ...options, ord });
+          const expected = normJs(x, { ...options, ord });
+          if (sumsInFloat32(backend)) assertCloseFloat32Sums(got, expected, { bound });
+          else assertCloseSums(got, expected, { bound, count: x.length });
         }
       }
     }
@@ -145,7 +255,9 @@ for (const { name: backend, kernels: k, minLength = 0 } of BACKENDS) {
         const bound = reduceF64Js(ord === 1 ? "sumabs" : "sumsq", x, options).map((v) =>
           ord === 1 ? v : Math.sqrt(v)
         );
-        assertCloseSums(await k.norm(x, options), normJs(x, options), { bound, count: x.length });
+        const got = await k.norm(x, options);
+        if (sumsInFloat32(backend)) assertCloseFloat32Sums(got, normJs(x, options), { bound });
+        else assertCloseSums(got, normJs(x, options), { bound, count: x.length });
       }
     }
   });
@@ -159,6 +271,33 @@ for (const { name: backend, kernels: k, minLength = 0 } of BACKENDS) {
     }
   });
 
+  Deno.test(`Kernels.histogram() on ${backend} bins exactly at every bin edge`, async () => {
+    const ranges = [
+      { bins: 10, min: 0.1, max: 0.3 },
+      { bins: 7, min: -1 / 3, max: 2 / 3 },
+      { bins: 1000, min: -1e-3, max: 1e-3 },
+      { bins: 20000, min: -1, max: 1 },
+      { bins: 3, min: 0, max: 1e-44 },
+      { bins: 1, min: -2, max: 2 },
+      { bins: 5, min: 1, max: 1 },
+      { bins: 255, min: -3.4e38, max: 3.4e38 },
+    ];
+    for (const options of ranges) {
+      const { bins, min, max } = options;
+      const edges = Array.from({ length: bins + 1 }, (_, b) => min + (b * (max - min)) / bins);
+      const x = Float32Array.from([
+        ...neighbours(edges.filter((_, b) => b % Math.ceil(bins / 2000) === 0), 3),
+        ...SPECIALS,
+      ]);
+      if (x.length < minLength && bins < 16385) continue;
+      assert.deepEqual(
+        await k.histogram(x, options),
+        histogramJs(x, options),
+        `${bins} in [${min}, ${max}]`,
+      );
+    }
+  });
+
   Deno.test(`Kernels.quantize() on ${backend} matches the reference bit for bit`, async () => {
     for (const type of TYPES) {
       for (const { name, x, options } of quantizeCases(type)) {
@@ -166,6 +305,20 @@ for (const { name: backend, kernels: k, minLength = 0 } of BACKENDS) {
         const expected = quantizeJs(x, options);
         assert.equal(got.constructor, expected.constructor, `${type} ${name}`);
         assert.deepEqual(got, expected, `${type} ${name}`);
+        const back = await k.dequantize(got, options);
+        assertSameFloats(back, dequantizeJs(expected, options), `dequantize ${type} ${name}`);
+      }
+    }
+  });
+
+  Deno.test(`Kernels.quantize() and dequantize() on ${backend} are bit-exact at ties, saturation, specials and extreme scales`, async () => {
+    for (const type of TYPES) {
+      for (const { name, x, options } of hardQuantizeCases(type)) {
+        if (x.length < minLength) continue;
+        const got = await k.quantize(x, options);
+        const expected = quantizeJs(x, options);
+        assert.deepEqual(got, expected, `${type} ${name}`);
+        // Subnormal and overflowing products included (scales 1.4e-45 and 3e38).
         const back = await k.dequantize(got, options);
         assertSameFloats(back, dequantizeJs(expected, options), `dequantize ${type} ${name}`);
       }
@@ -200,6 +353,54 @@ for (const { name: backend, kernels: k, minLength = 0 } of BACKENDS) {
         assertSameFloats(await k.codebookDecode(idx, book), codebookDecodeJs(idx, book));
       }
     }
+  });
+
+  Deno.test(`Kernels.codebookEncode() on ${backend} resolves midpoints and duplicates as the reference`, async () => {
+    const next = random(41);
+    const big = Float32Array.from({ length: 65536 }, () => Math.fround((next() - 0.5) * 100));
+    const books = [
+      new Float32Array([0.1, 0.2, 0.3, 0.2, 0.1, -0, 0]),
+      new Float32Array([1e-45, -1e-45, 3e38, -3e38, 1, 1 + 2 ** -23]),
+      Float32Array.from({ length: 300 }, (_, i) => Math.fround(i / 7)),
+      big,
+    ];
+    for (const book of books) {
+      const mids: number[] = [];
+      const sorted = Array.from(book).sort((a, b) => a - b);
+      for (let i = 1; i < sorted.length; i += Math.ceil(sorted.length / 3000)) {
+        mids.push((sorted[i - 1]! + sorted[i]!) / 2, sorted[i]!);
+      }
+      const x = Float32Array.from([...neighbours(mids, 2), ...SPECIALS]);
+      if (x.length < minLength && book.length < 16385) continue;
+      const idx = await k.codebookEncode(x, book);
+      assert.deepEqual(idx, codebookEncodeJs(x, book), `${book.length} codes`);
+      assertSameFloats(await k.codebookDecode(idx, book), codebookDecodeJs(idx, book));
+    }
+  });
+
+  Deno.test(`Kernels.codebookDecode() and log2Dequantize() on ${backend} reject bad codes as the reference`, async () => {
+    const book = randomFloats(70000, { seed: 42 });
+    const indices = Uint16Array.from({ length: 20000 }, (_, i) => (i * 7919) % 70000);
+    if (indices.length >= minLength) {
+      assertSameFloats(await k.codebookDecode(indices, book), codebookDecodeJs(indices, book));
+      indices[19000] = 65535;
+      indices[19001] = 65534;
+      const small = book.subarray(0, 65535);
+      await assert.rejects(() => k.codebookDecode(indices, small), {
+        name: "RangeError",
+        message: "Cannot decode with codebook: index 65535 at 19000 is not below 65535",
+      });
+    }
+    const codes = Int8Array.from({ length: 20000 }, (_, i) => (i % 255) - 127);
+    if (codes.length < minLength) return;
+    for (const maxExponent of [1000, 127, 0, -140, -1000]) {
+      const options = { bits: 8, maxExponent };
+      assertSameFloats(await k.log2Dequantize(codes, options), log2DequantizeJs(codes, options));
+    }
+    await assert.rejects(() => k.log2Dequantize(codes, { bits: 4, maxExponent: 0 }), {
+      name: "RangeError",
+      message: "Cannot log2-dequantize tensor: code -127 at 0 exceeds 7",
+    });
   });
 
   Deno.test(`Kernels.selectMagnitude() on ${backend} selects as the reference`, async () => {
@@ -255,6 +456,30 @@ for (const { name: backend, kernels: k, minLength = 0 } of BACKENDS) {
     }
   });
 
+  Deno.test(`Kernels.nmMask() on ${backend} matches the reference on large tensors and ties`, async () => {
+    const next = random(51);
+    const ties = Float32Array.from(
+      { length: 8 * 4096 },
+      () => [0, -0, 1, -1, NaN, 2][Math.floor(next() * 6)]!,
+    );
+    const noisy = withSpecials(randomFloats(8 * 4096, { seed: 52 }), { seed: 52 });
+    for (const x of [ties, noisy]) {
+      for (const shape of [[8, 4096], [4096, 8], [2, 8, 2048]]) {
+        for (const [n, m] of [[2, 4], [4, 8], [1, 8]] as const) {
+          for (let axis = 0; axis < shape.length; axis++) {
+            if (shape[axis]! % m !== 0) continue;
+            const options = { n, m, shape, axis };
+            assert.deepEqual(
+              await k.nmMask(x, options),
+              nmMaskJs(x, options),
+              `${n}:${m} [${shape}] axis ${axis}`,
+            );
+          }
+        }
+      }
+    }
+  });
+
   Deno.test(`Kernels.matmul() on ${backend} matches the reference within tolerance`, async () => {
     for (const [m, kk, n] of [[1, 1, 1], [3, 5, 7], [16, 33, 9], [0, 4, 2]] as const) {
       const a = withSpecials(randomFloats(m * kk, { seed: m }), { seed: m });
@@ -263,15 +488,42 @@ for (const { name: backend, kernels: k, minLength = 0 } of BACKENDS) {
         for (const transposeB of [false, true]) {
           const options = { m, k: kk, n, transposeA, transposeB };
           const bound = matmulJs(a.map(Math.abs), b.map(Math.abs), options);
-          assertCloseSums(await k.matmul(a, b, options), matmulJs(a, b, options), {
-            bound,
-            count: kk * 16,
-          });
+          const got = await k.matmul(a, b, options);
+          if (sumsInFloat32(backend)) {
+            assertCloseFloat32Products(got, matmulJs(a, b, options), { bound, k: kk });
+          } else {
+            assertCloseSums(got, matmulJs(a, b, options), { bound, count: kk * 16 });
+          }
           const ai = Int8Array.from(a, (v) => Math.round(v * 60));
           const bi = Int8Array.from(b, (v) => Math.round(v * 60));
           const int = { ...options, aZeroPoint: 3, bZeroPoint: -128 };
           assert.deepEqual(await k.matmulInt8(ai, bi, int), matmulInt8Js(ai, bi, int));
         }
+      }
+    }
+  });
+
+  Deno.test(`Kernels.matmul() and matmulInt8() on ${backend} tile products larger than a binding`, async () => {
+    for (const [m, kk, n] of [[70, 300, 90], [3, 20000, 2], [130, 1, 150]] as const) {
+      if (Math.max(m * kk, kk * n) * 4 < minLength) continue;
+      const a = withSpecials(randomFloats(m * kk, { seed: kk }), {
+        seed: kk,
+        specials: [3.4028235e38, -3.4028235e38, 1e-40, -0, Infinity, 0],
+      });
+      const b = randomFloats(kk * n, { seed: n, scale: 2 });
+      for (const transposeA of [false, true]) {
+        const options = { m, k: kk, n, transposeA, transposeB: !transposeA };
+        const bound = matmulJs(a.map(Math.abs), b.map(Math.abs), options);
+        const got = await k.matmul(a, b, options);
+        if (sumsInFloat32(backend)) {
+          assertCloseFloat32Products(got, matmulJs(a, b, options), { bound, k: kk });
+        } else {
+          assertCloseSums(got, matmulJs(a, b, options), { bound, count: kk * 16 });
+        }
+        const ai = Int8Array.from(a, (v) => Math.max(-128, Math.min(127, Math.round(v * 60))));
+        const bi = Int8Array.from(b, (v) => Math.round(v * 30));
+        const int = { ...options, aZeroPoint: -7, bZeroPoint: 11 };
+        assert.deepEqual(await k.matmulInt8(ai, bi, int), matmulInt8Js(ai, bi, int));
       }
     }
   });
@@ -381,5 +633,90 @@ function allQuantizeCases(
       }
     }
   }
+  return out;
+}
+
+/** Every float32 within `ulps` of each value (by bit pattern, same sign). */
+function neighbours(values: readonly number[], ulps: number): Float32Array {
+  const out: number[] = [];
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  for (const v of values) {
+    f[0] = v;
+    const b = u[0]!;
+    for (let d = -ulps; d <= ulps; d++) {
+      u[0] = b + d;
+      out.push(f[0]!);
+    }
+  }
+  return Float32Array.from(out);
+}
+
+/**
+ * Cases where an inexact division would differ: values within a few ulps of `(k + 0.5) * scale`
+ * (exact ties and the float32 double-rounding boundary around them) for scales that are not
+ * powers of two, saturation, NaN, infinities, -0, subnormal values and scales, and scales so
+ * large or small that the quotient under- or overflows float32.
+ */
+function hardQuantizeCases(
+  type: QuantType,
+): { name: string; x: Float32Array; options: QuantizeOptions }[] {
+  const { min, max } = quantRange(type);
+  const out: { name: string; x: Float32Array; options: QuantizeOptions }[] = [];
+  const scales = [
+    0.1,
+    3 * 2 ** -10,
+    0.0371,
+    1 / 3,
+    7.25,
+    1e-3,
+    1.1754942e-38,
+    1e-40,
+    1.4e-45,
+    3e38,
+  ];
+  for (const s of scales) {
+    const scale = Math.fround(s);
+    const halves: number[] = [];
+    for (let k = min - 3; k <= Math.min(max + 3, min + 600); k++) halves.push((k + 0.5) * scale);
+    for (let k = max - 300; k <= max + 3; k++) halves.push((k + 0.5) * scale);
+    const near = neighbours(halves, 3);
+    const x = Float32Array.from([...near, ...SPECIALS, ...neighbours(SPECIALS.slice(3), 2)]);
+    for (const zeroPoint of [0, min, max]) {
+      out.push({
+        name: `near halves, scale ${scale}, zero point ${zeroPoint}`,
+        x,
+        options: {
+          type,
+          shape: [x.length],
+          scale: new Float32Array([scale]),
+          zeroPoint: new Int32Array([zeroPoint]),
+        },
+      });
+    }
+  }
+  const x = withSpecials(randomFloats(70007, { seed: 21, scale: 1000 }), { seed: 21 });
+  const next = random(22);
+  const scale = Float32Array.from({ length: 70007 }, () => 10 ** (next() * 8 - 6));
+  const zeroPoint = Int32Array.from(
+    { length: 70007 },
+    () => min + Math.floor(next() * (max - min + 1)),
+  );
+  out.push({
+    name: "one random scale per element",
+    x,
+    options: { type, shape: [70007, 1], axis: 0, scale, zeroPoint },
+  });
+  const blocked = { type, shape: [7, 10001], axis: 1, blockSize: 32 };
+  const count = 7 * Math.ceil(10001 / 32);
+  out.push({
+    name: "random scales per block of 32",
+    x,
+    options: {
+      ...blocked,
+      scale: scale.subarray(0, count),
+      zeroPoint: zeroPoint.subarray(0, count),
+    },
+  });
   return out;
 }

@@ -150,8 +150,11 @@ export interface Kernels {
 
   /**
    * Reduces a tensor: whole, per axis or per block (see {@linkcode AxisOptions}).
-   * Float sums: the reference accumulates in float64 and rounds once; other backends may differ
-   * by `2^-23 * |ref| + count * 2^-50 * sum(|terms|)`. min, max and absmax are exact.
+   * Float sums: the reference accumulates in float64 and rounds once; WASM may differ by
+   * `2^-23 * |ref| + count * 2^-50 * sum(|terms|)`. WebGPU has no float64 and sums pairwise in
+   * float32 within runs of at most 1024 (runs added in float64 on the host), so it may differ by
+   * `2^-23 * |ref| + 2^-19 * sum(|terms|)` (terms: |x| for sum, x^2 for sum of squares).
+   * min, max and absmax are exact on every backend.
    * @param op The reduction.
    * @param x The tensor.
    * @param options Shape, axis and block size.

@@ -30,10 +30,13 @@ export class GpuContext {
   readonly device: GPUDevice;
   /** Elements of 4 bytes per dispatch: within the binding limit and the workgroup count limit. */
   readonly chunk: number;
+  /** The storage-buffer binding limit in bytes (the device's, or the smaller one forced). */
+  readonly bindingLimit: number;
   readonly #pipelines = new Map<string, GPUComputePipeline>();
 
   private constructor(device: GPUDevice, bindingLimit: number) {
     this.device = device;
+    this.bindingLimit = bindingLimit;
     const byLimit = Math.floor(bindingLimit / 4 / WORKGROUP) * WORKGROUP;
     this.chunk = Math.max(WORKGROUP, Math.min(byLimit, MAX_WORKGROUPS * WORKGROUP));
   }
@@ -118,6 +121,16 @@ export class GpuContext {
     run: { readonly buffers: readonly GPUBuffer[]; readonly invocations: number },
   ): void {
     const { buffers, invocations } = run;
+    // A forced limit is only a number to the device: hold every kernel to it here, so that the
+    // tests that force a small one prove the chunking.
+    for (const buffer of buffers) {
+      if ((buffer.usage & GPUBufferUsage.STORAGE) !== 0 && buffer.size > this.bindingLimit) {
+        throw new RangeError(
+          `Cannot run program '${program.key}': a ${buffer.size}-byte storage binding exceeds ` +
+            `the limit of ${this.bindingLimit}`,
+        );
+      }
+    }
     const pipeline = this.pipeline(program);
     const bindGroup = this.device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),

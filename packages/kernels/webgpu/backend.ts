@@ -1,9 +1,14 @@
 /**
- * The WebGPU backend. min / max / absmax reductions (whole and per axis), dequantization, log2
- * quantization, magnitude selection and masking, int8 matrix products and float16 conversion run
- * as WGSL compute programs, all on integer bit patterns or correctly rounded float products so
- * that they are exact; the other kernels run on the WASM backend until they are ported. Tensors larger than the device's storage-buffer binding limit go
- * through in chunks.
+ * The WebGPU backend: every kernel is a WGSL compute program (see `_programs.ts`). Integer
+ * results are exact: quantization divides and dequantization multiplies in integer arithmetic,
+ * histogram bins and nearest codes are found by comparing ordered u32 keys with edges computed
+ * from the reference's own rule, min / max / absmax / selection / masks work on float bits.
+ * Float sums, norms and matrix products accumulate in float32 (WebGPU has no float64): terms
+ * scaled by powers of two so nothing over- or underflows, summed pairwise in runs of at most
+ * 1024, runs added in float64 on the host; the tolerance is documented in the conformance suite.
+ * Tensors larger than the device's storage-buffer binding limit go through in chunks (and
+ * parameter tables, bin edges, codebooks and matrix tiles in windows). The one case still handed
+ * to the WASM backend: N:M masks whose group length m exceeds one binding.
  * @module
  */
 import type {
@@ -18,9 +23,17 @@ import type {
   NormOptions,
   QuantizedArray,
   QuantizeOptions,
+  QuantType,
   ReduceOp,
 } from "../kernels.ts";
-import { axisView } from "../_shape.ts";
+import { gather, paramTable } from "./_param_table.ts";
+import { type AxisView, axisView, subject } from "../_shape.ts";
+import { runChunks } from "./_runs.ts";
+import { checkNormOrder } from "../js/norm.ts";
+import { checkHistogram } from "../js/histogram.ts";
+import { codebookEdges, histogramEdges } from "./_edges.ts";
+import { sortCodebook } from "../js/codebook.ts";
+import { nmView } from "../js/nm_mask.ts";
 import { checkReduceOp, reduceIdentity } from "../js/reduce.ts";
 import {
   checkSelectCount,
@@ -32,19 +45,28 @@ import {
 } from "../js/select_magnitude.ts";
 import { createWasmKernels } from "../wasm/backend.ts";
 import { GpuContext } from "./_context.ts";
-import { resolveQuantize, unpackCodes } from "../js/quantize.ts";
+import { resolveQuantize } from "../js/quantize.ts";
+import { quantRange } from "../quant_range.ts";
 import { log2Params, log2ZeroBelow } from "../js/log2_quantize.ts";
 import { checkInt8ZeroPoints } from "../js/matmul.ts";
 import { checkMatmul } from "../_shape.ts";
 import {
+  codebookDecodeProgram,
+  codebookEncodeProgram,
   dequantizeProgram,
   fromFloat16Program,
+  histogramProgram,
+  log2DequantizeProgram,
   log2QuantizeProgram,
   magnitudeHistogramProgram,
   maskProgram,
-  matmulInt8Program,
+  matmulTileProgram,
+  nmMaskProgram,
   type Program,
+  quantizeProgram,
   reduceKeysProgram,
+  reduceRunsProgram,
+  type RunOp,
   toFloat16Program,
   WORKGROUP,
 } from "./_programs.ts";
@@ -79,7 +101,7 @@ export async function createWebGpuKernels(options: WebGpuKernelsOptions = {}): P
   return Object.freeze(new WebGpuKernels(gpu, await createWasmKernels()));
 }
 
-/** The kernels on one GPU device; what is not ported runs on the WASM backend. */
+/** The kernels on one GPU device (WASM only for N:M groups longer than a binding). */
 class WebGpuKernels implements Kernels {
   readonly backend = "webgpu";
   readonly #gpu: GpuContext;
@@ -90,23 +112,60 @@ class WebGpuKernels implements Kernels {
     this.#wasm = wasm;
   }
 
-  reduce(op: ReduceOp, x: Float32Array, options?: AxisOptions): Promise<Float32Array> {
-    if (op === "sum" || op === "sumsq" || options?.blockSize !== undefined) {
-      return this.#wasm.reduce(op, x, options);
+  async reduce(op: ReduceOp, x: Float32Array, options?: AxisOptions): Promise<Float32Array> {
+    checkReduceOp(op);
+    const outputs = axisView(x.length, { ...options, verb: "reduce" }).outputs;
+    // The atomic key reduction keeps one key per output on the GPU: only while they fit a binding.
+    if (
+      op === "sum" || op === "sumsq" || options?.blockSize !== undefined ||
+      outputs > this.#gpu.chunk
+    ) {
+      return await this.#reduceByRuns(op, x, options);
     }
-    return this.#reduceGpu(op, x, options);
+    return await this.#reduceGpu(op, x, options);
   }
 
-  histogram(x: Float32Array, options: HistogramOptions): Promise<Uint32Array> {
-    return this.#wasm.histogram(x, options);
+  async histogram(x: Float32Array, options: HistogramOptions): Promise<Uint32Array> {
+    checkHistogram(options);
+    const { bins } = options;
+    const counts = new Uint32Array(bins);
+    if (x.length === 0) return counts;
+    const edges = histogramEdges(options);
+    // Windows of bins that fit a binding, each a pass over the data.
+    const width = Math.min(bins, this.#gpu.chunk);
+    const cap = Math.min(x.length, this.#gpu.chunk);
+    const chunk = this.#gpu.storage(cap * 4);
+    const edgeBuffer = this.#gpu.storage(width * 4);
+    const countBuffer = this.#gpu.storage(width * 4);
+    const uniforms: GPUBuffer[] = [];
+    try {
+      for (let b0 = 0; b0 < bins; b0 += width) {
+        const w = Math.min(width, bins - b0);
+        this.#gpu.write(edgeBuffer, edges.subarray(b0, b0 + w));
+        this.#gpu.write(countBuffer, new Uint32Array(w));
+        for (let at = 0; at < x.length; at += this.#gpu.chunk) {
+          const n = Math.min(this.#gpu.chunk, x.length - at);
+          this.#gpu.write(chunk, bits(x, { from: at, to: at + n }));
+          const params = this.#gpu.uniform([n, w, edges[b0 + w]!]);
+          uniforms.push(params);
+          this.#gpu.dispatch(histogramProgram(), {
+            buffers: [chunk, edgeBuffer, countBuffer, params],
+            invocations: n,
+          });
+        }
+        counts.set(new Uint32Array(await this.#gpu.read(countBuffer, w * 4)), b0);
+      }
+      return counts;
+    } finally {
+      for (const b of [chunk, edgeBuffer, countBuffer, ...uniforms]) b.destroy();
+    }
   }
 
   quantize(x: Float32Array, options: QuantizeOptions): Promise<QuantizedArray> {
-    return this.#wasm.quantize(x, options);
+    return this.#quantizeGpu(x, options);
   }
 
   dequantize(q: QuantizedArray, options: QuantizeOptions): Promise<Float32Array> {
-    if (!gpuCanDequantize(options)) return this.#wasm.dequantize(q, options);
     return this.#dequantizeGpu(q, options);
   }
 
@@ -114,16 +173,93 @@ class WebGpuKernels implements Kernels {
     return this.#log2QuantizeGpu(x, options);
   }
 
-  log2Dequantize(codes: Int8Array, options: Log2Options): Promise<Float32Array> {
-    return this.#wasm.log2Dequantize(codes, options);
+  async log2Dequantize(codes: Int8Array, options: Log2Options): Promise<Float32Array> {
+    const { eMin, maxCode } = log2Params(options);
+    const out = new Float32Array(codes.length);
+    if (codes.length === 0) return out;
+    const bad = await this.#decode(codes, out, {
+      windows: [{ data: undefined, lo: 0 }],
+      program: () => log2DequantizeProgram(),
+      params: (at, n) => [n, at, eMin, maxCode],
+    });
+    if (bad !== undefined) {
+      throw new RangeError(
+        `Cannot log2-dequantize tensor: code ${codes[bad]} at ${bad} exceeds ${maxCode}`,
+      );
+    }
+    return out;
   }
 
-  codebookEncode(x: Float32Array, codebook: Float32Array): Promise<Uint8Array | Uint16Array> {
-    return this.#wasm.codebookEncode(x, codebook);
+  async codebookEncode(
+    x: Float32Array,
+    codebook: Float32Array,
+  ): Promise<Uint8Array | Uint16Array> {
+    const sorted = sortCodebook(codebook);
+    const out = codebook.length <= 256 ? new Uint8Array(x.length) : new Uint16Array(x.length);
+    if (x.length === 0) return out;
+    const edges = codebookEdges(sorted);
+    const codes = Uint32Array.from(sorted.indices);
+    const positions = codes.length;
+    // Windows of sorted positions that fit a binding.
+    const width = Math.min(positions, this.#gpu.chunk);
+    const cap = Math.min(x.length, this.#gpu.chunk);
+    const chunk = this.#gpu.storage(cap * 4);
+    const result = this.#gpu.storage(cap * 4);
+    const edgeBuffer = this.#gpu.storage(width * 4);
+    const codeBuffer = this.#gpu.storage(width * 4);
+    const uniforms: GPUBuffer[] = [];
+    try {
+      for (let at = 0; at < x.length; at += this.#gpu.chunk) {
+        const n = Math.min(this.#gpu.chunk, x.length - at);
+        this.#gpu.write(chunk, bits(x, { from: at, to: at + n }));
+        this.#gpu.write(result, new Uint32Array(n));
+        for (let p0 = 0; p0 < positions; p0 += width) {
+          const w = Math.min(width, positions - p0);
+          if (at === 0 || width < positions) {
+            this.#gpu.write(edgeBuffer, edges.subarray(p0, p0 + w));
+            this.#gpu.write(codeBuffer, codes.subarray(p0, p0 + w));
+          }
+          const params = this.#gpu.uniform([n, w, edges[p0 + w]!]);
+          uniforms.push(params);
+          this.#gpu.dispatch(codebookEncodeProgram(), {
+            buffers: [chunk, edgeBuffer, codeBuffer, result, params],
+            invocations: n,
+          });
+        }
+        out.set(new Uint32Array(await this.#gpu.read(result, n * 4)), at);
+      }
+      return out;
+    } finally {
+      for (const b of [chunk, result, edgeBuffer, codeBuffer, ...uniforms]) b.destroy();
+    }
   }
 
-  codebookDecode(indices: Uint8Array | Uint16Array, codebook: Float32Array): Promise<Float32Array> {
-    return this.#wasm.codebookDecode(indices, codebook);
+  async codebookDecode(
+    indices: Uint8Array | Uint16Array,
+    codebook: Float32Array,
+  ): Promise<Float32Array> {
+    const out = new Float32Array(indices.length);
+    if (indices.length === 0) return out;
+    const book = new Uint32Array(codebook.buffer, codebook.byteOffset, codebook.length);
+    const width = Math.max(1, Math.min(book.length, this.#gpu.chunk));
+    const windows: { data: Uint32Array | undefined; lo: number }[] = [];
+    for (let lo = 0; lo < book.length || lo === 0; lo += width) {
+      windows.push({ data: book.subarray(lo, lo + width), lo });
+    }
+    const wide = indices instanceof Uint16Array ? 16 : 8;
+    const bad = await this.#decode(indices, out, {
+      windows,
+      program: () => codebookDecodeProgram(wide),
+      params: (at, n, window) => [n, at, window.lo, window.data?.length ?? 0, book.length],
+    });
+    if (bad !== undefined) {
+      throw new RangeError(
+        `Cannot decode with codebook: index ${
+          indices[bad]
+        } at ${bad} is not below ${codebook.length}`,
+      );
+    }
+    return out;
   }
 
   selectMagnitude(
@@ -140,23 +276,168 @@ class WebGpuKernels implements Kernels {
     return this.#maskGpu(tensors, selection);
   }
 
-  nmMask(x: Float32Array, options: NmMaskOptions): Promise<Uint8Array> {
-    return this.#wasm.nmMask(x, options);
-  }
-
-  norm(x: Float32Array, options: NormOptions): Promise<Float32Array> {
-    return this.#wasm.norm(x, options);
-  }
-
-  matmul(a: Float32Array, b: Float32Array, options: MatmulOptions): Promise<Float32Array> {
-    return this.#wasm.matmul(a, b, options);
-  }
-
-  matmulInt8(a: Int8Array, b: Int8Array, options: MatmulInt8Options): Promise<Int32Array> {
-    if (!this.#gpuCanMatmul({ a: a.length, b: b.length }, options)) {
-      return this.#wasm.matmulInt8(a, b, options);
+  async nmMask(x: Float32Array, options: NmMaskOptions): Promise<Uint8Array> {
+    const { outer, length, inner, n: keep, m } = nmView(x.length, options);
+    const out = new Uint8Array(x.length);
+    if (x.length === 0) return out;
+    if (m > this.#gpu.chunk) return this.#wasm.nmMask(x, options);
+    const slab = m * inner;
+    const cap = Math.min(x.length, this.#gpu.chunk);
+    const chunk = this.#gpu.storage(cap * 4);
+    const result = this.#gpu.storage(cap * 4);
+    const uniforms: GPUBuffer[] = [];
+    const run = async (piece: Uint32Array, strideInner: number): Promise<Uint32Array> => {
+      this.#gpu.write(chunk, piece);
+      const params = this.#gpu.uniform([piece.length, m, strideInner, keep]);
+      uniforms.push(params);
+      this.#gpu.dispatch(nmMaskProgram(), {
+        buffers: [chunk, result, params],
+        invocations: piece.length,
+      });
+      return new Uint32Array(await this.#gpu.read(result, piece.length * 4));
+    };
+    try {
+      const u = new Uint32Array(x.buffer, x.byteOffset, x.length);
+      if (slab <= cap) {
+        // Chunks of whole group slabs, as they lie.
+        const step = Math.floor(cap / slab) * slab;
+        for (let at = 0; at < x.length; at += step) {
+          out.set(await run(u.subarray(at, Math.min(x.length, at + step)), inner), at);
+        }
+        return out;
+      }
+      // A slab is wider than a binding: gather groups into contiguous runs of m, then scatter.
+      const perChunk = Math.floor(cap / m);
+      const starts: number[] = [];
+      for (let o = 0; o < outer; o++) {
+        for (let g = 0; g < length; g += m) {
+          for (let i = 0; i < inner; i++) starts.push((o * length + g) * inner + i);
+        }
+      }
+      for (let s0 = 0; s0 < starts.length; s0 += perChunk) {
+        const group = starts.slice(s0, s0 + perChunk);
+        const piece = new Uint32Array(group.length * m);
+        group.forEach((base, t) => {
+          for (let j = 0; j < m; j++) piece[t * m + j] = u[base + j * inner]!;
+        });
+        const mask = await run(piece, 1);
+        group.forEach((base, t) => {
+          for (let j = 0; j < m; j++) out[base + j * inner] = mask[t * m + j]!;
+        });
+      }
+      return out;
+    } finally {
+      for (const b of [chunk, result, ...uniforms]) b.destroy();
     }
-    return this.#matmulInt8Gpu(a, b, options);
+  }
+
+  async norm(x: Float32Array, options: NormOptions): Promise<Float32Array> {
+    checkNormOrder(options.ord);
+    const { ord, ...axis } = options;
+    if (ord === 1) return this.#reduceByRuns("sumabs", x, axis);
+    const view = axisView(x.length, { ...axis, verb: "reduce" });
+    const { values, flags } = await this.#sumRuns("sumsq", x, view);
+    return Float32Array.from(values, (v, j) => finishSum(Math.sqrt(v), flags[j]!));
+  }
+
+  async matmul(a: Float32Array, b: Float32Array, options: MatmulOptions): Promise<Float32Array> {
+    checkMatmul({ a: a.length, b: b.length }, options);
+    const { m, k, n } = options;
+    const values = new Float64Array(m * n);
+    const flags = new Uint8Array(m * n);
+    const f32 = new Float32Array(1);
+    const u32 = new Uint32Array(f32.buffer);
+    await this.#matmulTiles("f32", {
+      a: options.transposeA === true ? transpose(a, { rows: m, cols: k }) : a,
+      b: options.transposeB === true ? transpose(b, { rows: k, cols: n }) : b,
+      sizes: { m, k, n },
+      zeroPoints: [0, 0],
+      take: (at, words) => {
+        u32[0] = words[0]!;
+        values[at]! += f32[0]! * 2 ** -((words[1]! & 0xffff) - 1024);
+        flags[at]! |= words[1]! >>> 16;
+      },
+    });
+    return Float32Array.from(values, (v, j) => finishSum(v, flags[j]!));
+  }
+
+  async matmulInt8(a: Int8Array, b: Int8Array, options: MatmulInt8Options): Promise<Int32Array> {
+    checkMatmul({ a: a.length, b: b.length }, options);
+    const { m, k, n } = options;
+    const za = options.aZeroPoint ?? 0;
+    const zb = options.bZeroPoint ?? 0;
+    checkInt8ZeroPoints(za, zb);
+    const out = new Int32Array(m * n);
+    await this.#matmulTiles("int8", {
+      a: options.transposeA === true ? transpose(a, { rows: m, cols: k }) : a,
+      b: options.transposeB === true ? transpose(b, { rows: k, cols: n }) : b,
+      sizes: { m, k, n },
+      zeroPoints: [za, zb],
+      take: (at, words) => {
+        out[at] = (out[at]! + words[0]!) | 0;
+      },
+    });
+    return out;
+  }
+
+  /**
+   * Runs a matrix product in tiles that fit a binding: [rows, ks] of A times [ks, cols] of B per
+   * dispatch; `take` gets each output's two words per k-slice (the host adds the slices).
+   */
+  async #matmulTiles(kind: "f32" | "int8", product: MatmulTiles): Promise<void> {
+    const { a, b, sizes: { m, k, n } } = product;
+    if (m * n === 0 || k === 0) return;
+    const width = kind === "f32" ? 4 : 1;
+    const room = (this.#gpu.chunk * 4) / width;
+    const ks = Math.min(k, MATMUL_SLICE, room);
+    let rows = Math.max(1, Math.min(m, Math.floor(room / ks)));
+    let cols = Math.max(1, Math.min(n, Math.floor(room / ks)));
+    while (rows * cols * 2 > this.#gpu.chunk) {
+      if (rows >= cols) rows = Math.ceil(rows / 2);
+      else cols = Math.ceil(cols / 2);
+    }
+    const Tile = kind === "f32" ? Float32Array : Int8Array;
+    const aBuffer = this.#gpu.storage(rows * ks * width);
+    const bBuffer = this.#gpu.storage(ks * cols * width);
+    const results = this.#gpu.storage(rows * cols * 8);
+    const uniforms: GPUBuffer[] = [];
+    try {
+      for (let i0 = 0; i0 < m; i0 += rows) {
+        const r = Math.min(rows, m - i0);
+        for (let p0 = 0; p0 < k; p0 += ks) {
+          const s = Math.min(ks, k - p0);
+          const aTile = new Tile(r * s);
+          for (let i = 0; i < r; i++) {
+            aTile.set(a.subarray((i0 + i) * k + p0, (i0 + i) * k + p0 + s), i * s);
+          }
+          this.#gpu.write(aBuffer, aTile);
+          for (let j0 = 0; j0 < n; j0 += cols) {
+            const c = Math.min(cols, n - j0);
+            const bTile = new Tile(s * c);
+            for (let q = 0; q < s; q++) {
+              bTile.set(b.subarray((p0 + q) * n + j0, (p0 + q) * n + j0 + c), q * c);
+            }
+            this.#gpu.write(bBuffer, bTile);
+            const [za, zb] = product.zeroPoints;
+            const params = this.#gpu.uniform([r, c, s, za, zb]);
+            uniforms.push(params);
+            this.#gpu.dispatch(matmulTileProgram(kind), {
+              buffers: [aBuffer, bBuffer, results, params],
+              invocations: r * c,
+            });
+            const words = new Uint32Array(await this.#gpu.read(results, r * c * 8));
+            for (let i = 0; i < r; i++) {
+              for (let j = 0; j < c; j++) {
+                const t = i * c + j;
+                product.take((i0 + i) * n + j0 + j, words.subarray(2 * t, 2 * t + 2));
+              }
+            }
+          }
+        }
+      }
+    } finally {
+      for (const buffer of [aBuffer, bBuffer, results, ...uniforms]) buffer.destroy();
+    }
   }
 
   toFloat16(x: Float32Array): Promise<Uint16Array> {
@@ -170,6 +451,88 @@ class WebGpuKernels implements Kernels {
   dispose(): void {
     this.#wasm.dispose();
     this.#gpu.destroy();
+  }
+
+  /** Sums (float32 pairwise on the GPU, runs added in float64) and blocked min / max / absmax. */
+  async #reduceByRuns(
+    op: RunOp,
+    x: Float32Array,
+    options: AxisOptions = {},
+  ): Promise<Float32Array> {
+    const view = axisView(x.length, { ...options, verb: "reduce" });
+    if (op === "min" || op === "max" || op === "absmax") {
+      const out = new Float32Array(view.outputs).fill(reduceIdentity(op));
+      const identity = op === "min" ? 0xffffffff : 0;
+      const keys = new Uint32Array(view.outputs).fill(identity);
+      const nans = new Uint8Array(view.outputs);
+      const seen = new Uint8Array(view.outputs);
+      await this.#runs(op, x, view, (output, words) => {
+        const key = words[0]!;
+        keys[output] = op === "min" ? Math.min(keys[output]!, key) : Math.max(keys[output]!, key);
+        nans[output]! |= words[1]!;
+        seen[output] = 1;
+      });
+      for (let j = 0; j < view.outputs; j++) {
+        if (nans[j] !== 0) out[j] = NaN;
+        else if (seen[j] !== 0) out[j] = decodeKey(op, keys[j]!);
+      }
+      return out;
+    }
+    const { values, flags } = await this.#sumRuns(op, x, view);
+    return Float32Array.from(values, (v, j) => finishSum(v, flags[j]!));
+  }
+
+  /** The float64 totals of a sum over runs and the NaN / infinity flags of each output. */
+  async #sumRuns(
+    op: "sum" | "sumsq" | "sumabs",
+    x: Float32Array,
+    view: AxisView,
+  ): Promise<{ values: Float64Array; flags: Uint8Array }> {
+    const values = new Float64Array(view.outputs);
+    const flags = new Uint8Array(view.outputs);
+    const f32 = new Float32Array(1);
+    const u32 = new Uint32Array(f32.buffer);
+    await this.#runs(op, x, view, (output, words) => {
+      u32[0] = words[0]!;
+      const k = (words[1]! & 0xffff) - 512;
+      values[output]! += f32[0]! * 2 ** (op === "sumsq" ? -2 * k : -k);
+      flags[output]! |= words[1]! >>> 16;
+    });
+    return { values, flags };
+  }
+
+  /** Runs the runs program of `op` over every chunk; `take` gets each run's two result words. */
+  async #runs(
+    op: RunOp,
+    x: Float32Array,
+    view: AxisView,
+    take: (output: number, words: Uint32Array) => void,
+  ): Promise<void> {
+    if (x.length === 0) return;
+    const cap = Math.min(x.length, this.#gpu.chunk);
+    // Every run has an element: at most min(length, chunk / 3) runs per dispatch.
+    const maxRuns = Math.min(x.length, Math.floor(this.#gpu.chunk / 3));
+    const chunk = this.#gpu.storage(cap * 4);
+    const runs = this.#gpu.storage(maxRuns * 12);
+    const results = this.#gpu.storage(maxRuns * 8);
+    const uniforms: GPUBuffer[] = [];
+    try {
+      for (const c of runChunks(view, x.length, this.#gpu.chunk)) {
+        const count = c.outputs.length;
+        this.#gpu.write(chunk, bits(x, { from: c.at, to: c.at + c.length }));
+        this.#gpu.write(runs, c.runs);
+        const params = this.#gpu.uniform([count]);
+        uniforms.push(params);
+        this.#gpu.dispatch(reduceRunsProgram(op), {
+          buffers: [chunk, runs, results, params],
+          invocations: count,
+        });
+        const words = new Uint32Array(await this.#gpu.read(results, count * 8));
+        for (let r = 0; r < count; r++) take(c.outputs[r]!, words.subarray(2 * r, 2 * r + 2));
+      }
+    } finally {
+      for (const b of [chunk, runs, results, ...uniforms]) b.destroy();
+    }
   }
 
   async #reduceGpu(
@@ -216,22 +579,36 @@ class WebGpuKernels implements Kernels {
     }
   }
 
-  /** Runs one histogram pass over every tensor, chunk by chunk, into `hist`. */
-  #histogramPass(list: readonly Float32Array[], pass: HistogramPass): void {
-    const { buffers } = pass;
+  /**
+   * Runs one histogram pass over every tensor, chunk by chunk, and returns its `bins` counts:
+   * in windows of bins that fit a binding, each window a pass over the data.
+   */
+  async #histogramPass(
+    list: readonly Float32Array[],
+    pass: HistogramPass,
+  ): Promise<Uint32Array> {
+    const { buffers, bins } = pass;
     const program = magnitudeHistogramProgram(pass.which);
-    for (const t of list) {
-      for (let at = 0; at < t.length; at += this.#gpu.chunk) {
-        const n = Math.min(this.#gpu.chunk, t.length - at);
-        this.#gpu.write(buffers.chunk, bits(t, { from: at, to: at + n }));
-        const params = this.#gpu.uniform([n, pass.high]);
-        buffers.uniforms.push(params);
-        this.#gpu.dispatch(program, {
-          buffers: [buffers.chunk, buffers.hist, params],
-          invocations: n,
-        });
+    const counts = new Uint32Array(bins);
+    const width = Math.min(bins, this.#gpu.chunk);
+    for (let base = 0; base < bins; base += width) {
+      this.#gpu.write(buffers.hist, new Uint32Array(width));
+      for (const t of list) {
+        for (let at = 0; at < t.length; at += this.#gpu.chunk) {
+          const n = Math.min(this.#gpu.chunk, t.length - at);
+          this.#gpu.write(buffers.chunk, bits(t, { from: at, to: at + n }));
+          const params = this.#gpu.uniform([n, pass.high, base, width]);
+          buffers.uniforms.push(params);
+          this.#gpu.dispatch(program, {
+            buffers: [buffers.chunk, buffers.hist, params],
+            invocations: n,
+          });
+        }
       }
+      const w = Math.min(width, bins - base);
+      counts.set(new Uint32Array(await this.#gpu.read(buffers.hist, w * 4)), base);
     }
+    return counts;
   }
 
   async #selectGpu(
@@ -247,17 +624,24 @@ class WebGpuKernels implements Kernels {
     }
     checkSelectCount(total, k);
     if (k === 0) return { k: 0, threshold: 0, below: 0, ties: 0 };
-    const hist = this.#gpu.storage(4 << 16, new Uint32Array(1 << 16));
+    const hist = this.#gpu.storage(Math.min(1 << 16, this.#gpu.chunk) * 4);
     const chunk = this.#gpu.storage(Math.min(largest, this.#gpu.chunk) * 4);
     const uniforms: GPUBuffer[] = [];
     const buffers = { hist, chunk, uniforms };
     try {
-      this.#histogramPass(list, { buffers, which: "high", high: 0 });
-      const high = new Uint32Array(await this.#gpu.read(hist, 4 << 15));
+      const high = await this.#histogramPass(list, {
+        buffers,
+        which: "high",
+        high: 0,
+        bins: 1 << 15,
+      });
       const top = findRank(high, k);
-      this.#gpu.write(hist, new Uint32Array(1 << 16));
-      this.#histogramPass(list, { buffers, which: "low", high: top.bin });
-      const low = new Uint32Array(await this.#gpu.read(hist, 4 << 16));
+      const low = await this.#histogramPass(list, {
+        buffers,
+        which: "low",
+        high: top.bin,
+        bins: 1 << 16,
+      });
       const bottom = findRank(low, k - top.before);
       return selectionFromKey((top.bin << 16) | bottom.bin, {
         k,
@@ -332,37 +716,43 @@ class WebGpuKernels implements Kernels {
   }
 
   async #dequantizeGpu(q: QuantizedArray, options: QuantizeOptions): Promise<Float32Array> {
-    const codes = unpackCodes(q, options);
-    const p = resolveQuantize(codes.length, options, { verb: "dequantize" });
-    const out = new Float32Array(codes.length);
-    if (codes.length === 0) return out;
-    const bits = p.bits === 16 ? 16 : 8;
-    const program = dequantizeProgram(bits, p.min < 0);
+    const count = codeCount(q, options);
+    const p = resolveQuantize(count, options, { verb: "dequantize" });
+    const out = new Float32Array(count);
+    if (count === 0) return out;
+    const width = p.bits as 2 | 4 | 8 | 16;
+    const program = dequantizeProgram(width, p.min < 0);
     const { view } = p;
-    const mode = view.whole ? 0 : view.blocked ? 2 : 1;
-    const scales = this.#gpu.storage(p.scale.byteLength, p.scale);
-    const zeros = this.#gpu.storage(p.zeroPoint.byteLength, p.zeroPoint);
-    const chunk = Math.min(codes.length, this.#gpu.chunk);
-    const input = this.#gpu.storage((chunk * bits) / 8);
-    const output = this.#gpu.storage(chunk * 4);
+    const cap = Math.min(count, this.#gpu.chunk);
+    const input = this.#gpu.storage(Math.ceil((cap * width) / 8));
+    const output = this.#gpu.storage(cap * 4);
+    const scales = this.#gpu.storage(cap * 4);
+    const zeros = this.#gpu.storage(cap * 4);
     const uniforms: GPUBuffer[] = [];
-    const bytes = new Uint8Array(codes.buffer, codes.byteOffset, codes.byteLength);
+    const bytes = new Uint8Array(q.buffer, q.byteOffset, q.byteLength);
     // One map for the whole result when it fits one buffer, else one per chunk.
-    const collector = codes.length * 4 <= this.#gpu.maxBufferSize
-      ? this.#gpu.collector(codes.length * 4)
+    const collector = count * 4 <= this.#gpu.maxBufferSize
+      ? this.#gpu.collector(count * 4)
       : undefined;
     try {
-      for (let at = 0; at < codes.length; at += this.#gpu.chunk) {
-        const n = Math.min(this.#gpu.chunk, codes.length - at);
-        this.#gpu.write(input, bytes.subarray((at * bits) / 8, ((at + n) * bits) / 8));
+      for (let at = 0; at < count; at += this.#gpu.chunk) {
+        const n = Math.min(this.#gpu.chunk, count - at);
+        this.#gpu.write(
+          input,
+          bytes.subarray((at * width) / 8, Math.ceil(((at + n) * width) / 8)),
+        );
+        const table = paramTable(view, { at, n });
+        this.#gpu.write(scales, gather(p.scale, table.indices));
+        this.#gpu.write(zeros, gather(p.zeroPoint, table.indices));
         const params = this.#gpu.uniform([
           n,
           at,
-          view.whole ? codes.length : view.inner,
-          view.whole ? 1 : view.channels,
+          view.inner,
+          view.channels,
           view.blocks,
           view.blockSize,
-          mode,
+          table.mode,
+          table.lo,
         ]);
         uniforms.push(params);
         this.#gpu.dispatch(program, {
@@ -378,6 +768,111 @@ class WebGpuKernels implements Kernels {
     } finally {
       collector?.destroy();
       for (const b of [scales, zeros, input, output, ...uniforms]) b.destroy();
+    }
+  }
+
+  async #quantizeGpu(x: Float32Array, options: QuantizeOptions): Promise<QuantizedArray> {
+    const p = resolveQuantize(x.length, options);
+    const width = p.bits as 2 | 4 | 8 | 16;
+    const outBytes = Math.ceil((x.length * width) / 8);
+    const result = new Uint8Array(Math.ceil(outBytes / 4) * 4);
+    const out = quantizedStorage(options.type, result.buffer, x.length);
+    if (x.length === 0) return out;
+    const { view } = p;
+    const cap = Math.min(x.length, this.#gpu.chunk);
+    const input = this.#gpu.storage(cap * 4);
+    const output = this.#gpu.storage(Math.ceil((cap * width) / 8));
+    const scales = this.#gpu.storage(cap * 4);
+    const zeros = this.#gpu.storage(cap * 4);
+    const uniforms: GPUBuffer[] = [];
+    const collector = result.length <= this.#gpu.maxBufferSize
+      ? this.#gpu.collector(result.length)
+      : undefined;
+    try {
+      for (let at = 0; at < x.length; at += this.#gpu.chunk) {
+        const n = Math.min(this.#gpu.chunk, x.length - at);
+        this.#gpu.write(input, bits(x, { from: at, to: at + n }));
+        const table = paramTable(view, { at, n });
+        this.#gpu.write(scales, gather(p.scale, table.indices));
+        this.#gpu.write(zeros, gather(p.zeroPoint, table.indices));
+        const params = this.#gpu.uniform([
+          n,
+          at,
+          view.inner,
+          view.channels,
+          view.blocks,
+          view.blockSize,
+          table.mode,
+          table.lo,
+          p.min,
+          p.max,
+        ]);
+        uniforms.push(params);
+        this.#gpu.dispatch(quantizeProgram(width), {
+          buffers: [input, output, scales, zeros, params],
+          invocations: Math.ceil((n * width) / 32),
+        });
+        const range = { at: (at * width) / 8, length: Math.ceil((n * width) / 8) };
+        if (collector !== undefined) collector.copy(output, range);
+        else result.set(new Uint8Array(await this.#gpu.read(output, range.length)), range.at);
+      }
+      if (collector !== undefined) result.set(new Uint8Array(await collector.finish()));
+      return out;
+    } finally {
+      collector?.destroy();
+      for (const b of [input, output, scales, zeros, ...uniforms]) b.destroy();
+    }
+  }
+
+  /**
+   * Decodes 8- or 16-bit inputs to float32 `out` chunk by chunk, one dispatch per table window
+   * (bound as the second buffer when it has data); returns the first position the program
+   * flagged as invalid, if any.
+   */
+  async #decode(
+    input: Int8Array | Uint8Array | Uint16Array,
+    out: Float32Array,
+    decode: {
+      readonly windows: readonly { readonly data: Uint32Array | undefined; readonly lo: number }[];
+      readonly program: () => Program;
+      readonly params: (
+        at: number,
+        n: number,
+        window: { readonly data: Uint32Array | undefined; readonly lo: number },
+      ) => number[];
+    },
+  ): Promise<number | undefined> {
+    const width = input.BYTES_PER_ELEMENT;
+    const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    const cap = Math.min(input.length, this.#gpu.chunk);
+    const source = this.#gpu.storage(cap * width);
+    const result = this.#gpu.storage(cap * 4);
+    const bad = this.#gpu.storage(4, new Uint32Array([0xffffffff]));
+    const tables = decode.windows.map((w) =>
+      w.data === undefined ? undefined : this.#gpu.storage(w.data.byteLength, w.data)
+    );
+    const uniforms: GPUBuffer[] = [];
+    try {
+      for (let at = 0; at < input.length; at += this.#gpu.chunk) {
+        const n = Math.min(this.#gpu.chunk, input.length - at);
+        this.#gpu.write(source, bytes.subarray(at * width, (at + n) * width));
+        decode.windows.forEach((window, w) => {
+          const params = this.#gpu.uniform(decode.params(at, n, window));
+          uniforms.push(params);
+          const table = tables[w];
+          this.#gpu.dispatch(decode.program(), {
+            buffers: table === undefined
+              ? [source, result, bad, params]
+              : [source, table, result, bad, params],
+            invocations: n,
+          });
+        });
+        out.set(new Float32Array(await this.#gpu.read(result, n * 4)), at);
+      }
+      const first = new Uint32Array(await this.#gpu.read(bad, 4))[0]!;
+      return first === 0xffffffff ? undefined : first;
+    } finally {
+      for (const b of [source, result, bad, ...tables, ...uniforms]) b?.destroy();
     }
   }
 
@@ -457,46 +952,24 @@ class WebGpuKernels implements Kernels {
     });
     return new Float32Array(out, 0, bits.length);
   }
+}
 
-  /** Whether an int8 product fits one dispatch (else the WASM backend runs it). */
-  #gpuCanMatmul(
-    lengths: { readonly a: number; readonly b: number },
-    options: MatmulOptions,
-  ): boolean {
-    const bytes = this.#gpu.chunk * 4;
-    const outputs = options.m * options.n;
-    return lengths.a <= bytes && lengths.b <= bytes && outputs <= this.#gpu.chunk && outputs > 0;
-  }
-
-  async #matmulInt8Gpu(
-    a: Int8Array,
-    b: Int8Array,
-    options: MatmulInt8Options,
-  ): Promise<Int32Array> {
-    checkMatmul({ a: a.length, b: b.length }, options);
-    const { m, k, n } = options;
-    const za = options.aZeroPoint ?? 0;
-    const zb = options.bZeroPoint ?? 0;
-    checkInt8ZeroPoints(za, zb);
-    const aa = options.transposeA === true ? transposeInt8(a, { rows: m, cols: k }) : a;
-    const bb = options.transposeB === true ? transposeInt8(b, { rows: k, cols: n }) : b;
-    const ab = this.#gpu.storage(aa.length, aa);
-    const bbuf = this.#gpu.storage(bb.length, bb);
-    const c = this.#gpu.storage(m * n * 4, new Int32Array(m * n));
-    const uniforms: GPUBuffer[] = [];
-    try {
-      for (let k0 = 0; k0 < k; k0 += MATMUL_SLICE) {
-        const params = this.#gpu.uniform([m, k, n, za, zb, k0, Math.min(k, k0 + MATMUL_SLICE)]);
-        uniforms.push(params);
-        this.#gpu.dispatch(matmulInt8Program(), {
-          buffers: [ab, bbuf, c, params],
-          invocations: m * n,
-        });
-      }
-      return new Int32Array(await this.#gpu.read(c, m * n * 4));
-    } finally {
-      for (const buffer of [ab, bbuf, c, ...uniforms]) buffer.destroy();
-    }
+/** The codes of `count` elements of a type over `buffer` (packed bytes for 4 and 2 bits). */
+function quantizedStorage(type: QuantType, buffer: ArrayBuffer, count: number): QuantizedArray {
+  switch (type) {
+    case "int8":
+      return new Int8Array(buffer, 0, count);
+    case "uint8":
+      return new Uint8Array(buffer, 0, count);
+    case "int16":
+      return new Int16Array(buffer, 0, count);
+    case "uint16":
+      return new Uint16Array(buffer, 0, count);
+    case "int4":
+    case "uint4":
+      return new Uint8Array(buffer, 0, Math.ceil(count / 2));
+    default:
+      return new Uint8Array(buffer, 0, Math.ceil(count / 4));
   }
 }
 
@@ -515,15 +988,42 @@ function magnitudeKey(v: number): number {
   return Math.min(new Uint32Array(new Float32Array([v]).buffer)[0]! & 0x7fffffff, NAN_KEY);
 }
 
-/** The smallest normal float32: GPUs may flush subnormal products to zero. */
-const MIN_NORMAL = 2 ** -126;
-/** Scales above this could overflow with 16-bit codes, which WGSL leaves indeterminate. */
-const MAX_SAFE_SCALE = 3.4e38 / 131072;
+/** A float64 total as float32, or NaN / ±Infinity as the flags of its run say. */
+function finishSum(total: number, flags: number): number {
+  if ((flags & 1) !== 0 || (flags & 6) === 6) return NaN;
+  if ((flags & 2) !== 0) return Infinity;
+  if ((flags & 4) !== 0) return -Infinity;
+  return total;
+}
 
-/** Whether the GPU result is certain to equal the reference; otherwise WASM runs it. */
-function gpuCanDequantize(options: QuantizeOptions): boolean {
-  for (const s of options.scale) if (!(s >= MIN_NORMAL && s <= MAX_SAFE_SCALE)) return false;
-  return true;
+/**
+ * The number of codes in `q` for the options' type, checked as the reference's `unpackCodes`
+ * checks them (same errors), without unpacking.
+ */
+function codeCount(q: QuantizedArray, options: QuantizeOptions): number {
+  const range = quantRange(options.type);
+  const what = subject("dequantize", options.name);
+  if (range.bits >= 8) {
+    const ok = options.type === "int8"
+      ? q instanceof Int8Array
+      : options.type === "uint8"
+      ? q instanceof Uint8Array
+      : options.type === "int16"
+      ? q instanceof Int16Array
+      : q instanceof Uint16Array;
+    if (!ok) throw new TypeError(`${what}: ${q.constructor.name} does not hold ${options.type}`);
+    return q.length;
+  }
+  if (options.shape === undefined) throw new RangeError(`${what}: packed types need a shape`);
+  let count = 1;
+  for (const d of options.shape) count *= d;
+  const perByte = 8 / range.bits;
+  if (!(q instanceof Uint8Array) || q.length !== Math.ceil(count / perByte)) {
+    throw new RangeError(
+      `${what}: ${count} ${options.type} values need ${Math.ceil(count / perByte)} packed bytes`,
+    );
+  }
+  return count;
 }
 
 /** One histogram pass of the magnitude select, and the buffers it works in. */
@@ -535,6 +1035,8 @@ interface HistogramPass {
   };
   readonly which: "high" | "low";
   readonly high: number;
+  /** Bins in all: 2^15 for the high halves (keys stop at NaN's), 2^16 for the low. */
+  readonly bins: number;
 }
 
 /** One elementwise pass: input bytes per element, output bytes per element, and the program. */
@@ -553,13 +1055,23 @@ interface ElementwisePass {
 /** Products summed per dispatch: llvmpipe stops loops at 65535 iterations. */
 const MATMUL_SLICE = 8192;
 
+/** The operands of a tiled matrix product, row-major, and where each result goes. */
+interface MatmulTiles {
+  readonly a: Float32Array | Int8Array;
+  readonly b: Float32Array | Int8Array;
+  readonly sizes: { readonly m: number; readonly k: number; readonly n: number };
+  readonly zeroPoints: readonly [number, number];
+  /** Adds one k-slice's two result words to output `at`. */
+  readonly take: (at: number, words: Uint32Array) => void;
+}
+
 /** A row-major [rows, cols] copy of a matrix stored as [cols, rows]. */
-function transposeInt8(
-  x: Int8Array,
+function transpose<T extends Float32Array | Int8Array>(
+  x: T,
   size: { readonly rows: number; readonly cols: number },
-): Int8Array {
+): T {
   const { rows, cols } = size;
-  const out = new Int8Array(x.length);
+  const out = x.slice() as T;
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) out[r * cols + c] = x[c * rows + r]!;
   }

@@ -70,3 +70,27 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "GpuContext.dispatch() refuses a storage binding above the forced limit",
+  ignore,
+  fn: async () => {
+    const gpu = await GpuContext.create({ maxStorageBufferBindingSize: 1024 });
+    const big = gpu.storage(2048);
+    const keys = gpu.storage(16);
+    const params = gpu.uniform([1, 0, 1, 1]);
+    try {
+      assert.throws(
+        () =>
+          gpu.dispatch(reduceKeysProgram("max"), {
+            buffers: [big, keys, keys, params],
+            invocations: 1,
+          }),
+        RangeError,
+      );
+    } finally {
+      for (const b of [big, keys, params]) b.destroy();
+      gpu.destroy();
+    }
+  },
+});
