@@ -1,8 +1,8 @@
 /**
  * `@modelpress/quantize`: quantization of ONNX models — linear (affine) weight quantization
  * emitted as QDQ, dynamic quantization with integer kernels, and static quantization (QDQ
- * weights and activations, calibrated on data with MinMax, Percentile, Entropy or MSE) — with a
- * JSON report.
+ * weights and activations, calibrated on data with MinMax, Percentile, Entropy or MSE), log
+ * (power-of-two) and k-means codebooks rebuilt by Cast and Gather — with a JSON report.
  *
  * @example
  * ```ts
@@ -19,6 +19,9 @@ export * from "./quant_grid.ts";
 export * from "./linear_params.ts";
 export * from "./weight_range.ts";
 export * from "./quantize_tensor.ts";
+export * from "./codebook_tensor.ts";
+export * from "./log_codebook.ts";
+export * from "./kmeans_codebook.ts";
 export * from "./recipe.ts";
 export * from "./match_node.ts";
 export * from "./weight_slots.ts";

@@ -2,7 +2,8 @@
  * Quantizes a model by a recipe: linear (QDQ: integer initializers dequantized by
  * DequantizeLinear before their float consumers), dynamic (integer kernels with activation
  * ranges computed at run time per input, as ONNX Runtime's quantize_dynamic writes) or static
- * (linear weights, and activations quantized and dequantized over ranges calibrated on data).
+ * (linear weights, and activations quantized and dequantized over ranges calibrated on data),
+ * or log and kmeans (codes into a codebook, rebuilt by Cast and Gather).
  * @module
  */
 import {
@@ -23,6 +24,7 @@ import {
 import { type BackendChoice, createKernels, type Kernels } from "@modelpress/kernels";
 import {
   type NodeSettings,
+  type QuantizeMethod,
   type QuantizeRecipe,
   resolveSettings,
   validateRecipe,
@@ -38,6 +40,8 @@ import {
 } from "./report.ts";
 import { findWeight, modelScopes, type Scope, type WeightSource } from "./_scopes.ts";
 import { addStoredWeight, dequantizeNode, type StoredWeight } from "./_emit.ts";
+import { emitMatMulNBits, planMatMulNBits, weightKey } from "./_emit_matmul_nbits.ts";
+import { codebookGroups, quantizeCodebookWeight } from "./_codebook_weights.ts";
 import type { Dataset } from "@modelpress/evaluate";
 import { calibrate, type CalibrationProgress, type CalibrationStatistics } from "./calibrate.ts";
 import { calibrationRange } from "./calibration_range.ts";
@@ -103,7 +107,9 @@ interface NodeItem {
  * and nodes a method cannot handle, are left as they are and reported with the reason. The
  * default-domain opset is raised when an emitted form needs it (per-axis DequantizeLinear: 13;
  * blocked or 16-bit: 21); 4-bit codes are stored as INT4/UINT4 at opset 21 and in 8-bit
- * containers before.
+ * containers before. Blocked linear MatMul/Gemm weights with `format: "matmulnbits"` (the
+ * default) replace their readers by com.microsoft MatMulNBits (2, 4 or 8 bits), which needs no
+ * opset raise; those that have no such form keep DequantizeLinear, with the reason reported.
  *
  * @param model The model, changed in place.
  * @param recipe The recipe (validated with {@linkcode validateRecipe}).
@@ -164,12 +170,14 @@ export async function quantizeModel(
       }
     }
   }
-  const need = requiredOpset(items);
+  const need = requiredOpset(items, planMatMulNBits(items).weights);
   if (need > from) {
     raiseOpset(model, need);
     items = planModel(model, valid);
   }
   const opset = opsetVersion(model, "") ?? from;
+  const nbits = planMatMulNBits(items);
+  for (const [item, reason] of nbits.reasons) (item as NodeItem).problems.push(reason);
   const staticInputs = staticActivations(items);
   const kernels = options.kernels ?? await createKernels({ backend: options.backend ?? "auto" });
   let numeric = 0;
@@ -201,7 +209,8 @@ export async function quantizeModel(
     const dynamicItems = items.filter((i) =>
       i.settings?.method === "dynamic" && i.weights.length > 0
     );
-    const total = groups.size + dynamicItems.length;
+    const codebooks = codebookGroups(items);
+    const total = groups.size + dynamicItems.length + codebooks.length;
     let done = 0;
     const step = (): void => options.onProgress?.(++done, total);
     if (total > 0) options.onProgress?.(0, total);
@@ -224,6 +233,25 @@ export async function quantizeModel(
           name: source.name,
         })
       );
+      if (nbits.weights.has(weightKey(source))) {
+        // Weight-only MatMulNBits: the readers are replaced, the codes packed for them.
+        const packed = emitMatMulNBits(q, readers, { source, shape, names, model });
+        for (const item of readers) pushTo(nodeWeights, item, source.name);
+        for (const w of [source, ...packed.biases]) {
+          removable.push({ scope: w.scope, name: w.name, node: w.constantNode });
+        }
+        tensors.push({
+          ...tensorReport(source, packed, q, {
+            method: settings.method,
+            settings,
+            shape,
+            consumers: readers.map((i) => i.node.name),
+          }),
+          format: "matmulnbits",
+        });
+        step();
+        continue;
+      }
       const stored = addStoredWeight(source.scope, source.name, { q, shape, opset, names });
       const output = names.value(`${source.name}_dequantized`);
       source.scope.graph.node.unshift(
@@ -249,6 +277,15 @@ export async function quantizeModel(
         shape,
         consumers: readers.map((i) => i.node.name),
       }));
+      step();
+    }
+
+    // Log and k-means: codes and a codebook per weight, rebuilt by Cast, Gather (and Add or Mul).
+    for (const group of codebooks) {
+      tensors.push(await time(() => quantizeCodebookWeight(group, { kernels, names, opset })));
+      for (const item of group.readers) pushTo(nodeWeights, item, group.source.name);
+      const { scope, name, constantNode } = group.source;
+      removable.push({ scope, name, node: constantNode });
       step();
     }
 
@@ -464,10 +501,12 @@ function dynamicProblem(node: NodeProto): string | undefined {
 }
 
 /** The lowest opset the planned forms need. */
-function requiredOpset(items: readonly NodeItem[]): number {
+function requiredOpset(items: readonly NodeItem[], nbits: ReadonlySet<string>): number {
   let need = 0;
   for (const { settings, weights } of items) {
     if (settings === undefined || weights.length === 0) continue;
+    // MatMulNBits is a com.microsoft operator: it needs no default-domain opset.
+    if (weights.every((w) => nbits.has(weightKey(w.source)))) continue;
     if (settings.method === "dynamic") need = Math.max(need, 11);
     else if (settings.granularity === "block" || settings.bits === 16) need = Math.max(need, 21);
     else if (settings.granularity === "channel") need = Math.max(need, 13);
@@ -672,7 +711,7 @@ function tensorReport(
   stored: StoredWeight,
   q: QuantizedTensor,
   options: {
-    method: "linear" | "dynamic" | "static";
+    method: QuantizeMethod;
     settings: NodeSettings;
     shape: readonly number[];
     consumers: string[];

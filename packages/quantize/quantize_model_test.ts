@@ -279,7 +279,10 @@ for (const file of ["mnist_mlp", "mnist_cnn"]) {
       blockSize: 32,
     });
     assert.ok(drop <= 1, `drop ${drop} pp`);
-    assert.ok(report!.tensors.every((t) => t.storedAs === "int4"));
+    // MatMul/Gemm weights default to MatMulNBits (packed uint4); Conv weights stay INT4 + DQ.
+    assert.ok(
+      report!.tensors.every((t) => t.storedAs === (t.format === "matmulnbits" ? "uint4" : "int4")),
+    );
   });
 }
 

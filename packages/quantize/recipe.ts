@@ -8,9 +8,11 @@ import type { CalibrationMethod } from "./calibration_range.ts";
 /**
  * `linear`: weights stored as integers and dequantized (QDQ); `dynamic`: integer kernels;
  * `static`: weights as `linear`, and activations quantized and dequantized (QDQ) over ranges
- * calibrated on data.
+ * calibrated on data; `log`: weights as signed powers of two (see `logCodebook`); `kmeans`:
+ * weights as indices into fitted centroids (see `kmeansCodebook`). `log` and `kmeans` store codes
+ * and a codebook, rebuilt by Cast and Gather.
  */
-export type QuantizeMethod = "linear" | "dynamic" | "static";
+export type QuantizeMethod = "linear" | "dynamic" | "static" | "log" | "kmeans";
 
 /** How `static` quantization calibrates activation ranges. */
 export interface CalibrationRecipe {
@@ -29,11 +31,27 @@ export interface CalibrationRecipe {
 /** One range per tensor, per output channel, or per block along the input channels. */
 export type Granularity = "tensor" | "channel" | "block";
 
+/**
+ * How blocked `linear` weights of MatMul and Gemm are written: `dequantizelinear` (INT4/UINT4
+ * or 8-bit codes and an opset-21 blocked DequantizeLinear before the float MatMul) or
+ * `matmulnbits` (ONNX Runtime's com.microsoft MatMulNBits: 2, 4 or 8 bits, power-of-two block
+ * sizes from 16). Other operators' weights always use DequantizeLinear.
+ */
+export type WeightFormat = "matmulnbits" | "dequantizelinear";
+
+/**
+ * The default {@linkcode WeightFormat}: `matmulnbits`, the faster of the two in onnxruntime-web
+ * 1.30 (wasm, one thread, 4-bit block 32; bench/int4_format_bench.ts, bench/README.md): 1.6x on
+ * the MNIST MLP at batch 1, 1.2-1.3x at batch 32, and never slower; same accuracy. Where a node
+ * or a setting has no MatMulNBits form, the default falls back to DequantizeLinear.
+ */
+export const DEFAULT_WEIGHT_FORMAT: WeightFormat = "matmulnbits";
+
 /** Settings that a recipe gives for every node and an override for some. */
 export interface QuantizeSettings {
   /** The method. */
   readonly method?: QuantizeMethod;
-  /** Bits per weight code: 2..8 or 16 (`dynamic`: 8). Default 8. */
+  /** Bits per weight code: 2..8 or 16 (`dynamic`: 8; `log`: 3..8; `kmeans`: 2..8). Default 8. */
   readonly bits?: number;
   /** Signed weight codes. Default true. */
   readonly signed?: boolean;
@@ -45,6 +63,8 @@ export interface QuantizeSettings {
   readonly blockSize?: number;
   /** How weight ranges are chosen. Default `{ method: "minmax" }`. */
   readonly range?: RangeMethod;
+  /** How blocked linear MatMul/Gemm weights are written. Default {@linkcode DEFAULT_WEIGHT_FORMAT}. */
+  readonly format?: WeightFormat;
 }
 
 /** Which nodes an override applies to: every field given must match. */
@@ -76,7 +96,16 @@ export interface QuantizeRecipe extends QuantizeSettings {
 }
 
 const MINMAX: RangeMethod = Object.freeze({ method: "minmax" });
-const SETTING_KEYS = ["method", "bits", "signed", "symmetric", "granularity", "blockSize", "range"];
+const SETTING_KEYS = [
+  "method",
+  "bits",
+  "signed",
+  "symmetric",
+  "granularity",
+  "blockSize",
+  "range",
+  "format",
+];
 const RANGE_KEYS: Readonly<Record<string, readonly string[]>> = {
   minmax: ["method"],
   percentile: ["method", "percentile"],
@@ -167,9 +196,11 @@ export function validateRecipe(recipe: unknown): QuantizeRecipe {
   }
   // Every combination a node can end up with must be valid: check the base, then each override
   // layered on it.
-  checkCombination(resolveSettings(out, []), "recipe");
+  checkCombination(resolveSettings(out, []), "recipe", out.format !== undefined);
   for (const [i, o] of overrides.entries()) {
-    if (o.skip !== true) checkCombination(resolveSettings(out, [o]), `overrides[${i}]`);
+    if (o.skip !== true) {
+      checkCombination(resolveSettings(out, [o]), `overrides[${i}]`, o.format !== undefined);
+    }
   }
   return Object.freeze(out);
 }
@@ -190,6 +221,8 @@ export interface NodeSettings {
   readonly blockSize: number;
   /** Range method. */
   readonly range: RangeMethod;
+  /** How blocked linear MatMul/Gemm weights are written. */
+  readonly format: WeightFormat;
 }
 
 /**
@@ -223,10 +256,13 @@ export function resolveSettings(
     granularity: (merged.granularity as Granularity | undefined) ?? "channel",
     blockSize: (merged.blockSize as number | undefined) ?? 32,
     range: (merged.range as RangeMethod | undefined) ?? MINMAX,
+    format: (merged.format as WeightFormat | undefined) ?? DEFAULT_WEIGHT_FORMAT,
   });
 }
 
-function checkCombination(s: NodeSettings, where: string): void {
+function checkCombination(s: NodeSettings, where: string, explicitFormat: boolean): void {
+  if (explicitFormat && s.format === "matmulnbits") checkMatMulNBits(s, where);
+  if (s.method === "log" || s.method === "kmeans") return checkCodebook(s, where);
   if (s.method === "static" && s.granularity === "block") {
     throw new RangeError(
       `Cannot use recipe: ${where}: static quantization supports tensor or channel granularity, not block`,
@@ -251,14 +287,62 @@ function checkCombination(s: NodeSettings, where: string): void {
   }
 }
 
+/** `log` and `kmeans`: their own bit ranges, per tensor or per channel, no range method. */
+function checkCodebook(s: NodeSettings, where: string): void {
+  const [lo, what] = s.method === "log" ? [3, "log"] : [2, "k-means"];
+  if (!(s.bits >= lo && s.bits <= 8)) {
+    throw new RangeError(
+      `Cannot use recipe: ${where}: ${what} quantization needs ${lo}..8 bits, got ${s.bits}`,
+    );
+  }
+  if (s.granularity === "block") {
+    throw new RangeError(
+      `Cannot use recipe: ${where}: ${what} quantization supports tensor or channel granularity, not block`,
+    );
+  }
+  if (s.method === "log" && !(s.signed && s.symmetric)) {
+    throw new RangeError(
+      `Cannot use recipe: ${where}: log quantization is signed and symmetric (a sign bit and ` +
+        "magnitudes), so signed and symmetric cannot be false",
+    );
+  }
+  if (s.range.method !== "minmax") {
+    throw new RangeError(
+      `Cannot use recipe: ${where}: ${what} quantization sets its own levels, so range ` +
+        `'${s.range.method}' does not apply (leave range out or use 'minmax')`,
+    );
+  }
+}
+
+/** A layer that asks for MatMulNBits must resolve to settings that have that form. */
+function checkMatMulNBits(s: NodeSettings, where: string): void {
+  if (s.method !== "linear" || s.granularity !== "block") {
+    throw new RangeError(
+      `Cannot use recipe: ${where}: format 'matmulnbits' needs method 'linear' with block ` +
+        `granularity, got method '${s.method}' with ${s.granularity} granularity`,
+    );
+  }
+  if (![2, 4, 8].includes(s.bits)) {
+    throw new RangeError(
+      `Cannot use recipe: ${where}: format 'matmulnbits' needs 2, 4 or 8 bits, got ${s.bits}`,
+    );
+  }
+  const b = s.blockSize;
+  if (!(b >= 16 && (b & (b - 1)) === 0)) {
+    throw new RangeError(
+      `Cannot use recipe: ${where}: format 'matmulnbits' needs a power-of-two blockSize >= 16, ` +
+        `got ${b}`,
+    );
+  }
+}
+
 function checkSettings(o: Record<string, unknown>, where: string): QuantizeSettings {
   const out: Record<string, unknown> = {};
   if (o.method !== undefined) {
-    if (o.method !== "linear" && o.method !== "dynamic" && o.method !== "static") {
+    if (!["linear", "dynamic", "static", "log", "kmeans"].includes(o.method as string)) {
       throw new RangeError(
-        `Cannot use recipe: ${where}.method must be 'linear', 'dynamic' or 'static', got ${
-          show(o.method)
-        }`,
+        `Cannot use recipe: ${where}.method must be 'linear', 'dynamic', 'static', 'log' or ` +
+          `'kmeans', got ${show(o.method)}`,
       );
     }
     out.method = o.method;
@@ -305,6 +389,16 @@ function checkSettings(o: Record<string, unknown>, where: string): QuantizeSetti
     out.blockSize = b;
   }
   if (o.range !== undefined) out.range = checkRange(o.range, `${where}.range`);
+  if (o.format !== undefined) {
+    if (o.format !== "matmulnbits" && o.format !== "dequantizelinear") {
+      throw new RangeError(
+        `Cannot use recipe: ${where}.format must be 'matmulnbits' or 'dequantizelinear', got ${
+          show(o.format)
+        }`,
+      );
+    }
+    out.format = o.format;
+  }
   return Object.freeze(out) as QuantizeSettings;
 }
 

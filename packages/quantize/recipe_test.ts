@@ -19,6 +19,7 @@ Deno.test("validateRecipe() returns a frozen copy and resolveSettings() fills de
     granularity: "channel",
     blockSize: 32,
     range: { method: "minmax" },
+    format: "matmulnbits",
   });
   const conv = resolveSettings(recipe, recipe.overrides!);
   assert.equal(conv.bits, 8);
@@ -30,8 +31,8 @@ Deno.test("validateRecipe() names the field that is wrong", () => {
     [null, /recipe must be an object/, TypeError],
     [{}, /method is required/, TypeError],
     [
-      { method: "log" },
-      /recipe\.method must be 'linear', 'dynamic' or 'static', got "log"/,
+      { method: "lut" },
+      /recipe\.method must be 'linear', 'dynamic', 'static', 'log' or 'kmeans', got "lut"/,
       RangeError,
     ],
     [{ method: "linear", bits: 9 }, /bits must be an integer 2\.\.8 or 16, got 9/, RangeError],
@@ -160,6 +161,42 @@ Deno.test("validateRecipe() checks the calibration of method 'static'", () => {
   for (const [r, message, type] of cases) {
     assert.throws(() => validateRecipe(r), (e: Error) => {
       assert.ok(e instanceof type, `${JSON.stringify(r)}: ${e.constructor.name} ${e.message}`);
+      assert.match(e.message, /^Cannot use recipe: /);
+      assert.match(e.message, message);
+      return true;
+    });
+  }
+});
+
+Deno.test("validateRecipe() checks methods 'log' and 'kmeans'", () => {
+  for (
+    const recipe of [
+      { method: "log", bits: 3 },
+      { method: "log", bits: 8, granularity: "tensor" },
+      { method: "kmeans", bits: 2 },
+      { method: "linear", overrides: [{ match: { opType: "Conv" }, method: "kmeans", bits: 4 }] },
+    ]
+  ) {
+    assert.doesNotThrow(() => validateRecipe(recipe), JSON.stringify(recipe));
+  }
+  const cases: [unknown, RegExp][] = [
+    [{ method: "log", bits: 2 }, /recipe: log quantization needs 3\.\.8 bits, got 2/],
+    [{ method: "log", bits: 16 }, /log quantization needs 3\.\.8 bits, got 16/],
+    [{ method: "kmeans", bits: 16 }, /k-means quantization needs 2\.\.8 bits, got 16/],
+    [{ method: "kmeans", granularity: "block" }, /k-means quantization supports tensor or channel/],
+    [{ method: "log", signed: false }, /log quantization is signed and symmetric/],
+    [
+      { method: "kmeans", range: { method: "mse" } },
+      /k-means quantization sets its own levels, so range 'mse' does not apply/,
+    ],
+    [
+      { method: "linear", bits: 2, overrides: [{ match: { name: "fc" }, method: "log" }] },
+      /overrides\[0\]: log quantization needs 3\.\.8 bits, got 2/,
+    ],
+  ];
+  for (const [recipe, message] of cases) {
+    assert.throws(() => validateRecipe(recipe), (e: Error) => {
+      assert.ok(e instanceof RangeError, `${JSON.stringify(recipe)}: ${e.constructor.name}`);
       assert.match(e.message, /^Cannot use recipe: /);
       assert.match(e.message, message);
       return true;

@@ -3,7 +3,7 @@
  * @module
  */
 import type { BackendName } from "@modelpress/kernels";
-import type { Granularity, QuantizeMethod, QuantizeRecipe } from "./recipe.ts";
+import type { Granularity, QuantizeMethod, QuantizeRecipe, WeightFormat } from "./recipe.ts";
 import type { CalibrationMethod } from "./calibration_range.ts";
 import type { RangeMethod } from "./weight_range.ts";
 
@@ -57,6 +57,28 @@ export interface TensorReport {
   readonly sqnrDb: number | null;
   /** The nodes that read it. */
   readonly consumers: readonly string[];
+  /**
+   * `matmulnbits` when its readers became com.microsoft MatMulNBits (codes packed `[N, blocks,
+   * blob]`); absent when it is dequantized by DequantizeLinear or read by integer kernels.
+   */
+  readonly format?: WeightFormat;
+  /** `log` and `kmeans`: the codebook that the codes index. */
+  readonly codebook?: CodebookReport;
+}
+
+/**
+ * The codebooks of a `log` or `kmeans` tensor (its `scale` summarizes one value per group: the
+ * power of two for `log`, the largest |centroid| for `kmeans`; it has no zero points).
+ */
+export interface CodebookReport {
+  /** Values per codebook: `2^bits`. */
+  readonly size: number;
+  /** How many codebooks: 1 per tensor, or one per channel. */
+  readonly groups: number;
+  /** The codebooks' values. */
+  readonly values: ParamSummary;
+  /** `kmeans`: the most Lloyd iterations any codebook ran; `log`: 0. */
+  readonly iterations: number;
 }
 
 /** One activation quantized by `static` quantization (QuantizeLinear -> DequantizeLinear). */
