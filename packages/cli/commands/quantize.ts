@@ -1,5 +1,5 @@
 /**
- * `modelpress quantize IN -o OUT --method linear|dynamic|static [--calibration DATA] [--bits N] [--per-channel|--per-tensor|
+ * `modelpress quantize IN -o OUT --method linear|dynamic|static|log|kmeans|int4 [--calibration DATA] [--bits N] [--per-channel|--per-tensor|
  * --block-size N] [--symmetric|--asymmetric] [--range minmax|percentile|mse|std] [--recipe FILE]
  * [--report FILE] [--json]`: quantize a model's weights with `quantizeModel` of
  * `@modelpress/quantize` and write the result.
@@ -34,7 +34,8 @@ import { parseArgs, UsageError } from "../parse_args.ts";
 import { ProgressBar } from "../progress_bar.ts";
 import { readDataset } from "../read_dataset.ts";
 
-const HELP = `Usage: modelpress quantize IN -o OUT --method linear|dynamic|static [options]
+const HELP =
+  `Usage: modelpress quantize IN -o OUT --method linear|dynamic|static|log|kmeans|int4 [options]
 
 Quantizes the weights of the ONNX model IN and writes the result to OUT. Every model written
 loads and runs in onnxruntime-web.
@@ -46,11 +47,15 @@ Methods:
             ranges computed per input at run time, as ONNX Runtime's quantize_dynamic.
   static    Weights as linear, and activations quantized and dequantized (QDQ) over ranges
             calibrated on a dataset (--calibration) in onnxruntime-web.
-  Not available yet: log, int4 (MatMulNBits).
+  log       Signed power-of-two codes plus a codebook (3..8 bits), rebuilt with Gather.
+  kmeans    A k-means codebook per tensor or channel (2..8 bits): weight sharing.
+  int4      Weight-only 4-bit in blocks (default 32) along the input channels: MatMulNBits for
+            MatMul/Gemm, DequantizeLinear elsewhere. Shorthand for linear --bits 4 --block-size N.
 
 Options:
   -o, --output OUT       Where to write the quantized model (required)
-  --method NAME          linear, dynamic or static (required unless the recipe file gives it)
+  --method NAME          linear, dynamic, static, log, kmeans or int4 (required unless the
+                         recipe file gives it)
   --bits N               Bits per weight: 2..8 or 16 (dynamic: 8). Default 8
   --per-channel          One range per output channel (the default)
   --per-tensor           One range per weight tensor
@@ -76,13 +81,8 @@ Examples:
   modelpress quantize model.onnx -o q.onnx --recipe recipe.json --report report.json
 `;
 
-/** Methods of the design that `@modelpress/quantize` does not have yet. */
-const PLANNED_METHODS: Readonly<Record<string, string>> = Object.freeze({
-  log: "log (power-of-two codes)",
-  int4: "int4 (weight-only MatMulNBits)",
-});
-
 const RANGES = ["minmax", "percentile", "mse", "std"];
+const METHODS = ["linear", "dynamic", "static", "log", "kmeans", "int4"];
 const CALIBRATION_METHODS = ["minmax", "percentile", "entropy", "mse"];
 
 /**
@@ -140,7 +140,8 @@ async function runQuantize(args: readonly string[], io: CliIo): Promise<number> 
   const recipePath = parsed.strings.get("recipe");
   if (recipePath === undefined && flags.method === undefined) {
     throw new UsageError(
-      "Missing --method: linear, dynamic or static (or a --recipe file that sets it)",
+      "Missing --method: linear, dynamic, static, log, kmeans or int4 (or a --recipe file that " +
+        "sets it)",
     );
   }
   const fromFile = recipePath === undefined
@@ -230,7 +231,7 @@ async function runQuantize(args: readonly string[], io: CliIo): Promise<number> 
 
 /** The recipe settings that command-line flags give. */
 interface FlagSettings {
-  method?: "linear" | "dynamic" | "static";
+  method?: "linear" | "dynamic" | "static" | "log" | "kmeans";
   bits?: number;
   symmetric?: boolean;
   granularity?: "tensor" | "channel" | "block";
@@ -246,20 +247,30 @@ function flagSettings(
   const out: FlagSettings = {};
   const method = strings.get("method");
   if (method !== undefined) {
-    if (method !== "linear" && method !== "dynamic" && method !== "static") {
-      const planned = PLANNED_METHODS[method];
+    if (!METHODS.includes(method)) {
       throw new UsageError(
-        planned === undefined
-          ? `Option '--method': unknown method '${method}'; use linear, dynamic or static`
-          : `Option '--method': ${planned} is not available yet; this version has linear ` +
-            "(integer weights dequantized before float operators), dynamic (int8 weights, " +
-            "integer kernels) and static (calibrated activations)",
+        `Option '--method': unknown method '${method}'; use ${METHODS.join(", ")}`,
       );
     }
-    out.method = method;
+    out.method = method === "int4"
+      ? "linear"
+      : method as Exclude<FlagSettings["method"], undefined>;
   }
   const bits = strings.get("bits");
   if (bits !== undefined) out.bits = wholeNumber(bits, "--bits");
+  if (method === "int4") {
+    if (out.bits !== undefined && out.bits !== 4) {
+      throw new UsageError(`Option '--bits' ${out.bits} contradicts --method int4`);
+    }
+    if (booleans.has("per-channel") || booleans.has("per-tensor")) {
+      throw new UsageError(
+        "--method int4 quantizes in blocks: use --block-size, not per channel/tensor",
+      );
+    }
+    out.bits = 4;
+    out.granularity = "block";
+    out.blockSize = 32;
+  }
   const conflict = (names: string[]): void => {
     const given = names.filter((n) => booleans.has(n) || strings.has(n));
     if (given.length > 1) {
@@ -319,7 +330,7 @@ function wholeNumber(text: string, flag: string): number {
 /** Reads and validates a recipe file; a method given by flag fills a file that has none. */
 async function readRecipe(
   path: string,
-  method: "linear" | "dynamic" | "static" | undefined,
+  method: "linear" | "dynamic" | "static" | "log" | "kmeans" | undefined,
 ): Promise<QuantizeRecipe> {
   await statInputFile("read recipe", path);
   let value: unknown;

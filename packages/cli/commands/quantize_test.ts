@@ -44,6 +44,30 @@ function agreement(a: readonly number[], b: readonly number[]): number {
   return a.filter((v, i) => v === b[i]).length / a.length;
 }
 
+for (
+  const [flags, op, maxRatio] of [
+    [["--method", "int4"], "MatMulNBits", 0.2],
+    [["--method", "log", "--bits", "6"], "Gather", 0.3],
+    [["--method", "kmeans", "--bits", "4"], "Gather", 0.2],
+  ] as const
+) {
+  Deno.test(`quantize ${flags.join(" ")} writes an MLP that runs and agrees with fp32`, async () => {
+    await withTempDir(async (dir) => {
+      const io = memoryIo();
+      assert.equal(
+        await main(["quantize", MLP, "-o", `${dir}/q.onnx`, ...flags], io),
+        0,
+        io.stderr.text(),
+      );
+      const bytes = await Deno.readFile(`${dir}/q.onnx`);
+      assert.ok(bytes.length <= maxRatio * (await Deno.stat(MLP)).size, `${bytes.length} bytes`);
+      assert.ok(decodeModel(bytes).graph!.node.some((n) => n.opType === op), `uses ${op}`);
+      const got = predictions(await runModel(bytes, feeds));
+      assert.ok(agreement(got, fp32) >= 0.97, `top-1 agreement ${agreement(got, fp32)}`);
+    });
+  });
+}
+
 Deno.test("quantize --method static calibrates on MNIST and writes a QDQ MLP that runs", async () => {
   await withTempDir(async (dir) => {
     const io = memoryIo();
@@ -261,14 +285,17 @@ Deno.test("quantize exits 2 on wrong usage and conflicting flags, naming the pro
       ],
       /unknown method 'kl'; use minmax, percentile, entropy, mse/,
     ],
-    [["a.onnx", ...out, "--method", "log"], /log \(power-of-two codes\) is not available yet/],
     [
-      ["a.onnx", ...out, "--method", "int4"],
-      /int4 \(weight-only MatMulNBits\) is not available yet/,
+      ["a.onnx", ...out, "--method", "int4", "--bits", "8"],
+      /'--bits' 8 contradicts --method int4/,
+    ],
+    [
+      ["a.onnx", ...out, "--method", "int4", "--per-channel"],
+      /--method int4 quantizes in blocks/,
     ],
     [
       ["a.onnx", ...out, "--method", "fast"],
-      /unknown method 'fast'; use linear, dynamic or static/,
+      /unknown method 'fast'; use linear, dynamic, static, log, kmeans, int4/,
     ],
     [
       ["a.onnx", ...out, "--method", "linear", "--per-channel", "--per-tensor"],
@@ -383,7 +410,7 @@ Deno.test("quantize --help prints usage, the methods and the options; main lists
     io.stdout.text(),
     /^Usage: modelpress quantize IN -o OUT --method linear\|dynamic\|static/,
   );
-  assert.match(io.stdout.text(), /Not available yet: log, int4 \(MatMulNBits\)/);
+  assert.match(io.stdout.text(), /^ {2}int4 +Weight-only 4-bit in blocks/m);
   for (
     const flag of [
       "--bits N",
