@@ -6,7 +6,7 @@
  */
 import type { Kernels } from "@modelpress/kernels";
 import type { NodeProto, UniqueNames } from "@modelpress/onnx";
-import { tensorData } from "@modelpress/onnx";
+import { float16ToFloat32, tensorData, TensorProto_DataType } from "@modelpress/onnx";
 import type { NodeSettings } from "./recipe.ts";
 import type { WeightSlot } from "./weight_slots.ts";
 import type { WeightSource } from "./_scopes.ts";
@@ -86,7 +86,10 @@ export async function quantizeCodebookWeight<R extends CodebookReader>(
   const { source, slot, settings } = group;
   const shape = source.tensor.dims.map(Number);
   const axis = settings.granularity === "tensor" ? undefined : normalize(slot.channelAxis, shape);
-  const x = tensorData(source.tensor) as Float32Array;
+  // An fp16 weight is quantized in float32 and rebuilt as fp16.
+  const half = source.tensor.dataType === TensorProto_DataType.FLOAT16;
+  const data = tensorData(source.tensor);
+  const x = half ? float16ToFloat32(data as Uint16Array) : data as Float32Array;
   const options = {
     shape,
     bits: settings.bits,
@@ -100,6 +103,7 @@ export async function quantizeCodebookWeight<R extends CodebookReader>(
     q,
     opset: ctx.opset,
     names: ctx.names,
+    float16: half,
   });
   for (const reader of group.readers) {
     for (const w of reader.weights) {

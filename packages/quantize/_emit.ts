@@ -5,6 +5,7 @@
  */
 import {
   attrInt,
+  float32ToFloat16,
   makeNode,
   makeTensor,
   type NodeProto,
@@ -56,7 +57,9 @@ export interface StoredWeight {
  *
  * @param scope The graph.
  * @param base The float weight's name, the base of the new names.
- * @param options The quantized tensor, its shape, the opset, the names, and reshaping.
+ * @param options The quantized tensor, its shape, the opset, the names, reshaping, and the
+ *   scale's element type (FLOAT16 for an fp16 weight, so that DequantizeLinear yields fp16;
+ *   opset 19 or later). Default FLOAT.
  * @returns The new names.
  */
 export function addStoredWeight(
@@ -70,6 +73,7 @@ export function addStoredWeight(
     scaleShape?: readonly number[];
     scalarZeroPoint?: boolean;
     scaleFactor?: number;
+    scaleType?: number;
   },
 ): StoredWeight {
   const { q, names } = options;
@@ -83,7 +87,12 @@ export function addStoredWeight(
   const zpShape = options.scalarZeroPoint ? [] : options.scaleShape ?? q.paramShape;
   scope.index.graph.initializer.push(
     makeTensor(codes, asStored(q.codes, q.grid), { dims: options.shape, dataType: stored.type }),
-    makeTensor(scale, scales, { dims: options.scaleShape ?? q.paramShape }),
+    options.scaleType === T.FLOAT16
+      ? makeTensor(scale, float32ToFloat16(scales), {
+        dims: options.scaleShape ?? q.paramShape,
+        dataType: T.FLOAT16,
+      })
+      : makeTensor(scale, scales, { dims: options.scaleShape ?? q.paramShape }),
     makeTensor(zeroPoint, asStored(zp, q.grid), { dims: zpShape, dataType: stored.type }),
   );
   return { codes, scale, zeroPoint, storedAs: stored.name };

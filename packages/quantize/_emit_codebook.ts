@@ -7,6 +7,7 @@
  */
 import {
   attrInt,
+  float32ToFloat16,
   makeNode,
   makeTensor,
   type NodeProto,
@@ -43,13 +44,16 @@ export interface StoredCodebookWeight {
  *
  * @param scope The graph that defines the weight.
  * @param base The float weight's name, the base of the new names.
- * @param options The tensor, the opset and the names.
+ * @param options The tensor, the opset, the names, and whether the weight is float16: then the
+ *   codebook is FLOAT16, so that Gather yields fp16 directly; per-channel `log` keeps its unit
+ *   codebook and power-of-two scales in float32 (fp16 would flush the small codes of 6 bits and
+ *   more, or overflow a scale of 2^16) and Casts their product to fp16.
  * @returns The new names.
  */
 export function addCodebookWeight(
   scope: Scope,
   base: string,
-  options: { q: CodebookTensor; opset: number; names: UniqueNames },
+  options: { q: CodebookTensor; opset: number; names: UniqueNames; float16?: boolean },
 ): StoredCodebookWeight {
   const { q, names } = options;
   const graph = scope.index.graph;
@@ -63,7 +67,9 @@ export function addCodebookWeight(
   const book = scaled ? logUnitCodebook(q.bits) : q.codebook;
   graph.initializer.push(
     makeTensor(codes, q.codes, { dims: q.shape, dataType: packed ? T.UINT4 : T.UINT8 }),
-    makeTensor(codebook, book, { dims: [book.length] }),
+    options.float16 && !scaled
+      ? makeTensor(codebook, float32ToFloat16(book), { dims: [book.length], dataType: T.FLOAT16 })
+      : makeTensor(codebook, book, { dims: [book.length] }),
   );
   const nodes: NodeProto[] = [
     makeNode("Cast", {
@@ -101,12 +107,21 @@ export function addCodebookWeight(
   }));
   if (scaled) {
     const scale = names.value(`${base}_scale`);
+    const product = options.float16 ? names.value(`${base}_float32`) : output;
     graph.initializer.push(makeTensor(scale, q.scale, { dims: channelDims }));
     nodes.push(makeNode("Mul", {
       inputs: [gathered, scale],
-      outputs: [output],
+      outputs: [product],
       name: names.node(`${base}_CodebookScaleMul`),
     }));
+    if (options.float16) {
+      nodes.push(makeNode("Cast", {
+        inputs: [product],
+        outputs: [output],
+        name: names.node(`${base}_CastToFloat16`),
+        attributes: { to: attrInt(T.FLOAT16) },
+      }));
+    }
   }
   graph.node.unshift(...nodes);
   return { codes, codebook, output, storedAs: packed ? "uint4" : "uint8" };

@@ -12,6 +12,8 @@
  */
 import {
   attrInt,
+  float16ToFloat32,
+  float32ToFloat16,
   makeNode,
   makeTensor,
   type ModelProto,
@@ -102,7 +104,9 @@ function readerProblem(
     if (c !== "") {
       const bias = reader.bias?.tensor;
       if (bias === undefined) return `bias '${c}' is not a constant`;
-      if (bias.dataType !== TensorProto_DataType.FLOAT) return `bias '${c}' is not float32`;
+      if (bias.dataType !== use.source.tensor.dataType) {
+        return `bias '${c}' is not of its weight's element type`;
+      }
       const dims = bias.dims.map(Number);
       const n = Number(use.source.tensor.dims[use.slot.blockAxis === 0 ? 1 : 0]);
       const ok = (dims.length === 1 && dims[0] === n) ||
@@ -304,6 +308,15 @@ export function emitMatMulNBits(
     ? ""
     : names.value(`${source.name}_nbits_zero_point`);
   const graph = source.scope.graph;
+  // MatMulNBits takes scales and bias in A's element type: fp16 for an fp16 weight.
+  const half = source.tensor.dataType === TensorProto_DataType.FLOAT16;
+  const floatTensor = (name: string, values: Float32Array, dims: number[]) =>
+    half
+      ? makeTensor(name, float32ToFloat16(values), {
+        dims,
+        dataType: TensorProto_DataType.FLOAT16,
+      })
+      : makeTensor(name, values, { dims });
   graph.initializer.push(
     makeTensor(codes, packed.data, {
       dims: [packed.n, packed.blocks, packed.blob],
@@ -329,12 +342,10 @@ export function emitMatMulNBits(
     if (scaleName === undefined) {
       scaleName = names.value(`${source.name}_nbits_scale${alpha === 1 ? "" : "_alpha"}`);
       graph.initializer.push(
-        makeTensor(
+        floatTensor(
           scaleName,
           alpha === 1 ? packed.scales : packed.scales.map((s) => Math.fround(s * alpha)),
-          {
-            dims: [packed.scales.length],
-          },
+          [packed.scales.length],
         ),
       );
       scaled.set(alpha, scaleName);
@@ -342,14 +353,15 @@ export function emitMatMulNBits(
     let bias = "";
     if (isGemm && (node.input[2] ?? "") !== "") {
       const beta = floatAttr(node, "beta") ?? 1;
-      const values = tensorData(reader.bias!.tensor) as Float32Array;
+      const data = tensorData(reader.bias!.tensor);
+      const values = half ? float16ToFloat32(data as Uint16Array) : data as Float32Array;
       if (beta === 1 && reader.bias!.tensor.dims.length === 1) {
         bias = node.input[2]!;
       } else {
         bias = names.value(`${node.input[2]!}_nbits_bias`);
         biases.push(reader.bias!);
         reader.scope.graph.initializer.push(
-          makeTensor(bias, values.map((v) => Math.fround(v * beta)), { dims: [packed.n] }),
+          floatTensor(bias, values.map((v) => Math.fround(v * beta)), [packed.n]),
         );
       }
     }

@@ -4,6 +4,7 @@
  * @module
  */
 import {
+  float32ToFloat16,
   type GraphProto,
   makeNode,
   makeTensor,
@@ -22,7 +23,8 @@ import type { ActivationReport } from "./report.ts";
  *
  * @param graph The graph.
  * @param tensor The activation.
- * @param options Range, observed range, code type, names and the consumers.
+ * @param options Range, observed range, code type, names, the consumers, and whether the
+ *   activation is float16 (then the scale is FLOAT16, as Q/DQ need from opset 19).
  * @returns The report entry.
  */
 export function quantizeActivation(
@@ -34,6 +36,7 @@ export function quantizeActivation(
     readonly type: "uint8" | "int8";
     readonly names: UniqueNames;
     readonly consumers: readonly { readonly node: NodeProto; readonly slot: number }[];
+    readonly float16?: boolean;
   },
 ): ActivationReport {
   const { names, type } = options;
@@ -49,7 +52,12 @@ export function quantizeActivation(
   const quantized = names.value(`${tensor}_quantized`);
   const dequantized = names.value(`${tensor}_dequantized`);
   graph.initializer.push(
-    makeTensor(scaleName, scale, { dims: [] }),
+    options.float16
+      ? makeTensor(scaleName, float32ToFloat16(scale), {
+        dims: [],
+        dataType: TensorProto_DataType.FLOAT16,
+      })
+      : makeTensor(scaleName, scale, { dims: [] }),
     makeTensor(zeroName, signed ? Int8Array.from(zeroPoint) : Uint8Array.from(zeroPoint), {
       dims: [],
       dataType: signed ? TensorProto_DataType.INT8 : TensorProto_DataType.UINT8,

@@ -9,6 +9,8 @@
 import {
   attrInt,
   encodedModelSize,
+  float16ToFloat32,
+  float32ToFloat16,
   GraphIndex,
   makeNode,
   makeTensor,
@@ -81,6 +83,9 @@ export interface QuantizeModelResult {
   readonly report: QuantizationReport;
 }
 
+/** Weight element types that are quantized: float32, and float16 (quantized in float32). */
+const FLOAT_TYPES: readonly number[] = [TensorProto_DataType.FLOAT, TensorProto_DataType.FLOAT16];
+
 /** Operators that dynamic quantization rewrites into integer kernels. */
 const DYNAMIC_OPS: readonly string[] = ["MatMul", "Gemm", "Conv"];
 
@@ -106,10 +111,13 @@ interface NodeItem {
  * considered; a weight read by several nodes is quantized once. Weights that are not constants,
  * and nodes a method cannot handle, are left as they are and reported with the reason. The
  * default-domain opset is raised when an emitted form needs it (per-axis DequantizeLinear: 13;
- * blocked or 16-bit: 21); 4-bit codes are stored as INT4/UINT4 at opset 21 and in 8-bit
- * containers before. Blocked linear MatMul/Gemm weights with `format: "matmulnbits"` (the
- * default) replace their readers by com.microsoft MatMulNBits (2, 4 or 8 bits), which needs no
- * opset raise; those that have no such form keep DequantizeLinear, with the reason reported.
+ * blocked or 16-bit: 21; float16 scales: 19); 4-bit codes are stored as INT4/UINT4 at opset 21
+ * and in 8-bit containers before. Blocked linear MatMul/Gemm weights with
+ * `format: "matmulnbits"` (the default) replace their readers by com.microsoft MatMulNBits (2, 4
+ * or 8 bits), which needs no opset raise; those that have no such form keep DequantizeLinear,
+ * with the reason reported. Float16 weights are quantized in float32 and rebuilt as fp16: fp16 scales for DequantizeLinear,
+ * QuantizeLinear and MatMulNBits, fp16 codebooks, and for dynamic a Cast to float32 before
+ * DynamicQuantizeLinear and back to fp16 after the scale multiply.
  *
  * @param model The model, changed in place.
  * @param recipe The recipe (validated with {@linkcode validateRecipe}).
@@ -252,7 +260,14 @@ export async function quantizeModel(
         step();
         continue;
       }
-      const stored = addStoredWeight(source.scope, source.name, { q, shape, opset, names });
+      // An fp16 weight keeps fp16 scales, so that DequantizeLinear yields fp16 (opset 19+).
+      const stored = addStoredWeight(source.scope, source.name, {
+        q,
+        shape,
+        opset,
+        names,
+        scaleType: source.tensor.dataType,
+      });
       const output = names.value(`${source.name}_dequantized`);
       source.scope.graph.node.unshift(
         dequantizeNode(stored, {
@@ -330,6 +345,8 @@ export async function quantizeModel(
           type,
           names,
           consumers: readers.map((item) => ({ node: item.node, slot: 0 })),
+          // MatMul, Gemm and Conv take the activation in their weight's element type.
+          float16: readers.some((item) => isFloat16(item.weights[0]!.source)),
         }));
       }
       calibration = {
@@ -434,9 +451,10 @@ function planModel(model: ModelProto, recipe: QuantizeRecipe): NodeItem[] {
           problems.push(`Cannot quantize ${label}: ${source}`);
           continue;
         }
-        if (source.tensor.dataType !== TensorProto_DataType.FLOAT) {
+        if (!FLOAT_TYPES.includes(source.tensor.dataType)) {
           problems.push(
-            `Cannot quantize ${label}: weight '${name}' is not float32 (only float32 weights are quantized)`,
+            `Cannot quantize ${label}: weight '${name}' is not float32 or float16 (only those ` +
+              "weights are quantized)",
           );
           continue;
         }
@@ -509,10 +527,20 @@ function requiredOpset(items: readonly NodeItem[], nbits: ReadonlySet<string>): 
     if (weights.every((w) => nbits.has(weightKey(w.source)))) continue;
     if (settings.method === "dynamic") need = Math.max(need, 11);
     else if (settings.granularity === "block" || settings.bits === 16) need = Math.max(need, 21);
-    else if (settings.granularity === "channel") need = Math.max(need, 13);
+    else if (
+      (settings.method === "linear" || settings.method === "static") &&
+      isFloat16(weights[0]!.source)
+    ) {
+      // DequantizeLinear (and QuantizeLinear) take float16 scales from opset 19.
+      need = Math.max(need, 19);
+    } else if (settings.granularity === "channel") need = Math.max(need, 13);
     else need = Math.max(need, 10);
   }
   return need;
+}
+
+function isFloat16(source: WeightSource): boolean {
+  return source.tensor.dataType === TensorProto_DataType.FLOAT16;
 }
 
 interface DynamicContext {
@@ -540,6 +568,9 @@ async function rewriteDynamic(item: NodeItem, ctx: DynamicContext): Promise<stri
   const isConv = node.opType === "Conv";
   const added: NodeProto[] = [];
   const x = node.input[0]!;
+  // DynamicQuantizeLinear takes float32 only: an fp16 activation is Cast to float32 first, and
+  // the float32 product back to fp16 before the (fp16) bias.
+  const half = isFloat16(source);
   const actKey = `${scope.path}\u0000${x}`;
   let act = ctx.activations.get(actKey);
   if (act === undefined) {
@@ -549,8 +580,18 @@ async function rewriteDynamic(item: NodeItem, ctx: DynamicContext): Promise<stri
       zp: names.value(`${x}_zero_point`),
     };
     ctx.activations.set(actKey, act);
+    let input = x;
+    if (half) {
+      input = names.value(`${x}_float32`);
+      added.push(makeNode("Cast", {
+        inputs: [x],
+        outputs: [input],
+        name: names.node(`${x}_CastToFloat32`),
+        attributes: { to: attrInt(TensorProto_DataType.FLOAT) },
+      }));
+    }
     added.push(makeNode("DynamicQuantizeLinear", {
-      inputs: [x],
+      inputs: [input],
       outputs: [act.q, act.s, act.zp],
       name: names.node(`${x}_DynamicQuantizeLinear`),
     }));
@@ -611,6 +652,7 @@ async function rewriteDynamic(item: NodeItem, ctx: DynamicContext): Promise<stri
   const output = node.output[0]!;
   const bias = node.input[2] ?? "";
   const scaled = bias === "" ? output : names.value(`${base}_scaled`);
+  const product = half ? names.value(`${base}_product`) : scaled;
   if (isConv) {
     added.push(makeNode("ConvInteger", {
       inputs: [act.q, stored.codes, act.zp, stored.zeroPoint],
@@ -639,10 +681,18 @@ async function rewriteDynamic(item: NodeItem, ctx: DynamicContext): Promise<stri
     }),
     makeNode("Mul", {
       inputs: [asFloat, scale],
-      outputs: [scaled],
+      outputs: [product],
       name: names.node(`${base}_OutputMul`),
     }),
   );
+  if (half) {
+    added.push(makeNode("Cast", {
+      inputs: [product],
+      outputs: [scaled],
+      name: names.node(`${base}_CastToFloat16`),
+      attributes: { to: attrInt(TensorProto_DataType.FLOAT16) },
+    }));
+  }
   if (bias !== "") {
     let addend = bias;
     const beta = node.opType === "Gemm" ? attrFloat(node, "beta") ?? 1 : 1;
@@ -652,21 +702,36 @@ async function rewriteDynamic(item: NodeItem, ctx: DynamicContext): Promise<stri
       const values = floats(biasTensor!);
       addend = names.value(`${bias}_reshaped`);
       graph.initializer.push(
-        makeTensor(addend, values.slice(), { dims: [values.length, ...Array(rank - 2).fill(1)] }),
+        floatTensor(
+          addend,
+          values.slice(),
+          [values.length, ...Array(rank - 2).fill(1)],
+          biasTensor!,
+        ),
       );
       ctx.removable.push({ scope: item.bias!.scope, name: bias, node: item.bias!.constantNode });
     } else if (beta !== 1 && biasTensor !== undefined) {
       addend = names.value(`${bias}_beta`);
       graph.initializer.push(
-        makeTensor(addend, floats(biasTensor).map((v) => Math.fround(v * beta)), {
-          dims: dimsOf(biasTensor),
-        }),
+        floatTensor(
+          addend,
+          floats(biasTensor).map((v) => Math.fround(v * beta)),
+          dimsOf(biasTensor),
+          biasTensor,
+        ),
       );
       ctx.removable.push({ scope: item.bias!.scope, name: bias, node: item.bias!.constantNode });
     } else if (beta !== 1) {
       const betaName = names.value(`${base}_beta`);
       addend = names.value(`${bias}_times_beta`);
-      graph.initializer.push(makeTensor(betaName, new Float32Array([beta]), { dims: [] }));
+      graph.initializer.push(
+        half
+          ? makeTensor(betaName, float32ToFloat16([beta]), {
+            dims: [],
+            dataType: TensorProto_DataType.FLOAT16,
+          })
+          : makeTensor(betaName, new Float32Array([beta]), { dims: [] }),
+      );
       added.push(makeNode("Mul", {
         inputs: [bias, betaName],
         outputs: [addend],
@@ -754,8 +819,24 @@ function dimsOf(tensor: TensorProto): number[] {
   return tensor.dims.map(Number);
 }
 
+/** A float32 or float16 tensor's values as float32 (fp16 weights are quantized in float32). */
 function floats(tensor: TensorProto): Float32Array {
-  return tensorData(tensor) as Float32Array;
+  const data = tensorData(tensor);
+  return tensor.dataType === TensorProto_DataType.FLOAT16
+    ? float16ToFloat32(data as Uint16Array)
+    : data as Float32Array;
+}
+
+/** A float tensor of `values` in the element type of `like` (FLOAT or FLOAT16). */
+function floatTensor(
+  name: string,
+  values: Float32Array,
+  dims: readonly number[],
+  like: TensorProto,
+): TensorProto {
+  return like.dataType === TensorProto_DataType.FLOAT16
+    ? makeTensor(name, float32ToFloat16(values), { dims, dataType: TensorProto_DataType.FLOAT16 })
+    : makeTensor(name, values, { dims });
 }
 
 function normalize(axis: number, shape: readonly number[]): number | undefined {
