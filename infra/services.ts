@@ -22,7 +22,8 @@ export interface ServiceSpec {
 
 /**
  * Every ModelPress service, in start order (a service may depend on the ones before it). The
- * planned ones and their ports are (evaluate is listed; the others join as they land):
+ * planned ones and their ports are (quantize and evaluate are listed; the others join as they
+ * land):
  *
  * | name      | entry                       | port |
  * | --------- | --------------------------- | ---- |
@@ -40,5 +41,6 @@ export interface ServiceSpec {
  * ```
  */
 export const SERVICES: readonly ServiceSpec[] = Object.freeze([
+  { name: "quantize", entry: "services/quantize/main.ts", port: 8101, healthPath: "/health" },
   { name: "evaluate", entry: "services/evaluate/main.ts", port: 8103, healthPath: "/health" },
 ]);

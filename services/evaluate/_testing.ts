@@ -141,22 +141,4 @@ export function evaluationForm(parts: EvaluationFormParts): FormData {
   return form;
 }
 
-/**
- * Polls until `check` returns a value other than undefined (at most `timeoutMs`).
- *
- * @param check What to poll.
- * @param timeoutMs How long to try.
- * @returns The value.
- */
-export async function pollUntil<T>(
-  check: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const end = performance.now() + timeoutMs;
-  while (true) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (performance.now() > end) throw new Error(`gave up polling after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { pollUntil } from "../../test/support/poll_until.ts";

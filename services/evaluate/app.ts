@@ -5,16 +5,19 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { EvaluationReport } from "@modelpress/evaluate";
-import { ApiError } from "./api_error.ts";
-import { JobQueue, type JobQueueOptions } from "./job_queue.ts";
+import {
+  addHealthRoute,
+  handleErrors,
+  JobQueue,
+  type JobQueueOptions,
+  toJobError,
+} from "@modelpress/http";
 import {
   addEvaluationRoutes,
   type DatasetLoader,
   type Evaluator,
   type UploadLimits,
 } from "./routes/evaluations.ts";
-import { addHealthRoute } from "./routes/health.ts";
-import { toApiError } from "./to_api_error.ts";
 
 /** What the evaluate service is made of. */
 export interface EvaluateServiceDeps {
@@ -67,14 +70,12 @@ export const DEFAULT_SYNC_MAX_INFERENCES = 2000;
  */
 export function createApp(deps: EvaluateServiceDeps): OpenAPIHono {
   const queue = deps.queue ?? new JobQueue<EvaluationReport>({
-    describeError: (e) => {
-      const api = toApiError(e);
-      return { code: api.code, message: api.message, ...(api.details && { details: api.details }) };
-    },
+    describeError: toJobError,
+    jobName: "evaluation",
     ...deps.queueOptions,
   });
   const app = new OpenAPIHono();
-  addHealthRoute(app, queue);
+  addHealthRoute(app, "evaluate", queue);
   addEvaluationRoutes(app, {
     evaluate: deps.evaluate,
     loadDataset: deps.loadDataset,
@@ -91,26 +92,6 @@ export function createApp(deps: EvaluateServiceDeps): OpenAPIHono {
       description: "Accuracy, output fidelity, latency and size of ONNX models.",
     },
   });
-  app.notFound((c) => {
-    throw new ApiError(`Cannot ${c.req.method} ${c.req.path}: no such route`, {
-      status: 404,
-      code: "not_found",
-    });
-  });
-  app.onError((error, c) => {
-    const api = toApiError(error);
-    if (api.status === 500) console.error(error); // a bug: keep the stack in the log
-    return c.json(
-      {
-        error: {
-          code: api.code,
-          message: api.message,
-          ...(api.details && { details: api.details }),
-        },
-      },
-      api.status,
-      api.headers,
-    );
-  });
+  handleErrors(app);
   return app;
 }

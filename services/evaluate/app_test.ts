@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createApp, type EvaluateServiceDeps } from "./app.ts";
-import { JobQueue } from "./job_queue.ts";
+import { JobQueue } from "@modelpress/http";
 import {
   controlledEvaluator,
   evaluationForm,

@@ -10,12 +10,6 @@
  * ```
  * @module
  */
-export * from "./api_error.ts";
 export * from "./app.ts";
 export * from "./evaluate_in_worker.ts";
-export * from "./job_queue.ts";
-export * from "./read_multipart.ts";
 export * from "./routes/evaluations.ts";
-export * from "./routes/health.ts";
-export * from "./routes/send_json.ts";
-export * from "./to_api_error.ts";

@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
+import { JOB_FIELDS } from "@modelpress/http";
 
 const positiveInt = (max: number): z.ZodInt => z.int().min(1).max(max);
 
@@ -70,26 +71,6 @@ export const EvaluationOptionsSchema = z.strictObject({
 /** Options of one evaluation, validated. */
 export type EvaluationOptions = z.infer<typeof EvaluationOptionsSchema>;
 
-/** The body of every error response. */
-export const ErrorBodySchema = z.object({
-  error: z.object({
-    code: z.string().openapi({ example: "invalid_model" }),
-    message: z.string().openapi({
-      example: "Cannot evaluate part 'model': Cannot parse ONNX model at byte 0: ...",
-    }),
-    details: z.record(z.string(), z.unknown()).optional(),
-  }),
-}).openapi("Error");
-
-/** The last progress report of a job. */
-export const JobProgressSchema = z.object({
-  phase: z.string().openapi({ example: "accuracy" }),
-  done: z.number(),
-  total: z.number(),
-  percent: z.number().openapi({ description: "done/total in percent, per phase", example: 42.5 }),
-  samplesPerSecond: z.number(),
-}).openapi("JobProgress");
-
 /**
  * The evaluation report of `@modelpress/evaluate` (accuracy, fidelity per output, latency,
  * size), as JSON.
@@ -104,18 +85,8 @@ export const EvaluationReportSchema = z.unknown().openapi("EvaluationReport", {
 
 /** An evaluation job as clients see it. */
 export const EvaluationSchema = z.object({
-  id: z.string().openapi({ example: "4c1b6e4e-0c9f-4d5e-9d43-1f6d3f7b1a2c" }),
-  status: z.enum(["queued", "running", "succeeded", "failed", "cancelled"]),
-  cancelRequested: z.boolean(),
-  createdAt: z.string(),
-  startedAt: z.string().nullable(),
-  finishedAt: z.string().nullable(),
-  expiresAt: z.string().nullable().openapi({
-    description: "When a finished job is forgotten (GET then answers 404).",
-  }),
-  progress: JobProgressSchema.nullable(),
+  ...JOB_FIELDS,
   result: EvaluationReportSchema.optional(),
-  error: ErrorBodySchema.shape.error.optional(),
 }).openapi("Evaluation");
 
 /** The `multipart/form-data` body of POST /v1/evaluations (for the OpenAPI document). */
@@ -135,15 +106,3 @@ export const CreateEvaluationFormSchema = z.object({
     example: '{"limit":200,"latency":{"runs":20}}',
   }),
 }).openapi("CreateEvaluationForm");
-
-/** The answer of GET /health. */
-export const HealthSchema = z.object({
-  status: z.literal("ok"),
-  service: z.literal("evaluate"),
-  jobs: z.object({ running: z.int(), queued: z.int() }),
-}).openapi("Health");
-
-/** Path parameters of the job routes. */
-export const JobParamsSchema = z.object({
-  id: z.string().min(1).max(100).openapi({ param: { name: "id", in: "path" } }),
-});

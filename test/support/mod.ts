@@ -16,6 +16,7 @@
  */
 export * from "./free_port.ts";
 export * from "./is_alive.ts";
+export * from "./poll_until.ts";
 export * from "./prng.ts";
 export * from "./run_model.ts";
 export * from "./silero.ts";

@@ -12,18 +12,23 @@ import type {
   LoadDatasetOptions,
 } from "@modelpress/evaluate";
 import { decodeModel, OnnxParseError } from "@modelpress/onnx";
-import { ApiError } from "../api_error.ts";
-import type { JobQueue, JobSnapshot } from "../job_queue.ts";
-import { type FormPart, readMultipart } from "../read_multipart.ts";
+import {
+  ApiError,
+  errorResponses as describeErrors,
+  type FormPart,
+  JobParamsSchema,
+  type JobQueue,
+  type JobSnapshot,
+  prefersAsync,
+  readMultipart,
+  sendJson,
+} from "@modelpress/http";
 import {
   CreateEvaluationFormSchema,
-  ErrorBodySchema,
   type EvaluationOptions,
   EvaluationOptionsSchema,
   EvaluationSchema,
-  JobParamsSchema,
 } from "../schemas.ts";
-import { sendJson } from "./send_json.ts";
 
 /** Runs one evaluation: `evaluateModel` of `@modelpress/evaluate`, or a stand-in in tests. */
 export type Evaluator = (model: Uint8Array, options: EvaluateOptions) => Promise<EvaluationReport>;
@@ -68,10 +73,9 @@ const BUILTIN_DATASETS: readonly string[] = Object.freeze(["mnist"]);
 const DEFAULT_LATENCY = Object.freeze({ warmupRuns: 3, runs: 20, batchSize: 1 });
 
 const errorResponses = (...statuses: number[]): Record<number, unknown> =>
-  Object.fromEntries(statuses.map((s) => [s, {
-    description: ERROR_DESCRIPTIONS[s] ?? "Error",
-    content: { "application/json": { schema: ErrorBodySchema } },
-  }]));
+  describeErrors(
+    Object.fromEntries(statuses.map((s) => [s, ERROR_DESCRIPTIONS[s] ?? "Error"])),
+  );
 
 const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   400: "Bad request or invalid options (details.field names the field)",
@@ -151,7 +155,7 @@ const deleteEvaluationRoute = createRoute({
  * ```ts
  * import { OpenAPIHono } from "@hono/zod-openapi";
  * import { evaluateModel, loadDataset } from "@modelpress/evaluate";
- * import { JobQueue } from "../job_queue.ts";
+ * import { JobQueue } from "@modelpress/http";
  * import { addEvaluationRoutes } from "./evaluations.ts";
  * const app = new OpenAPIHono();
  * addEvaluationRoutes(app, {
@@ -407,10 +411,6 @@ function estimateInferences(
   // A budget without a run count runs for as long as the budget: count a run per millisecond.
   const runs = latency?.runs ?? latency?.budgetMs ?? DEFAULT_LATENCY.runs;
   return pass + (warmup + runs) * (latency?.batchSize ?? DEFAULT_LATENCY.batchSize);
-}
-
-function prefersAsync(prefer: string | undefined): boolean {
-  return (prefer ?? "").split(/[,;]/).some((p) => p.trim().toLowerCase() === "respond-async");
 }
 
 function found<T>(snapshot: JobSnapshot<T> | undefined, c: Context): JobSnapshot<T> {

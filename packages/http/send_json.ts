@@ -17,7 +17,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { sendJson } from "./send_json.ts";
+ * import { sendJson } from "@modelpress/http";
  * new Hono().get("/", (c) => sendJson(c, { sqnrDb: Infinity }, 200));
  * ```
  */

@@ -3,8 +3,8 @@
  * @module
  */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import type { JobQueue } from "../job_queue.ts";
-import { HealthSchema } from "../schemas.ts";
+import type { JobQueue } from "./job_queue.ts";
+import { HealthSchema } from "./schemas.ts";
 
 const healthRoute = createRoute({
   method: "get",
@@ -16,27 +16,28 @@ const healthRoute = createRoute({
 });
 
 /**
- * Adds `GET /health` to an app: 200 with the number of running and waiting jobs.
+ * Adds `GET /health` to an app: 200 with the service's name and its running and waiting jobs.
  *
  * @param app The app.
+ * @param service The service's name, such as `evaluate`.
  * @param queue The job queue whose load is reported.
  * @example
  * ```ts
  * import { OpenAPIHono } from "@hono/zod-openapi";
- * import { JobQueue } from "../job_queue.ts";
- * import { addHealthRoute } from "./health.ts";
+ * import { addHealthRoute, JobQueue } from "@modelpress/http";
  * const app = new OpenAPIHono();
- * addHealthRoute(app, new JobQueue());
+ * addHealthRoute(app, "evaluate", new JobQueue());
  * ```
  */
 export function addHealthRoute(
   app: OpenAPIHono,
+  service: string,
   queue: Pick<JobQueue<unknown>, "running" | "queued">,
 ): void {
   app.openapi(healthRoute, (c) =>
     c.json({
       status: "ok" as const,
-      service: "evaluate" as const,
+      service,
       jobs: { running: queue.running, queued: queue.queued },
     }, 200));
 }

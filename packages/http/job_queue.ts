@@ -12,13 +12,13 @@ export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "cancell
 
 /** Progress a task reports while it runs. */
 export interface ProgressUpdate {
-  /** What the task is doing now, such as `"accuracy"` or `"latency"`. */
+  /** What the task is doing now, such as `"accuracy"`, `"latency"` or `"quantize"`. */
   readonly phase: string;
   /** Units of work done in this phase. */
   readonly done: number;
   /** Units of work in this phase. */
   readonly total: number;
-  /** Throughput of the phase so far (0 when unknown). */
+  /** Throughput of the phase so far, in units of work per second (0 when unknown). */
   readonly samplesPerSecond: number;
 }
 
@@ -85,6 +85,8 @@ export interface JobQueueOptions {
   readonly retryAfterSeconds?: number;
   /** Turns a task's failure into the job's error (default: the message, code `internal`). */
   readonly describeError?: (error: unknown) => JobError;
+  /** What a job is called in messages, such as `evaluation` (default `job`). */
+  readonly jobName?: string;
   /** Clock in milliseconds since the epoch (for tests; default `Date.now`). */
   readonly now?: () => number;
 }
@@ -102,7 +104,7 @@ export interface SubmittedJob<T> {
  *
  * @example
  * ```ts
- * import { QueueFullError } from "./job_queue.ts";
+ * import { QueueFullError } from "@modelpress/http";
  * const e = new QueueFullError("Cannot start job: 1 running, 4 waiting", { retryAfterSeconds: 5 });
  * e.retryAfterSeconds; // 5
  * ```
@@ -143,7 +145,7 @@ interface Job<T> {
  *
  * @example
  * ```ts
- * import { JobQueue } from "./job_queue.ts";
+ * import { JobQueue } from "@modelpress/http";
  * const queue = new JobQueue<number>({ concurrency: 1, maxQueued: 2 });
  * const job = queue.submit(async ({ onProgress }) => {
  *   onProgress({ phase: "count", done: 1, total: 1, samplesPerSecond: 0 });
@@ -161,6 +163,7 @@ export class JobQueue<T> {
   readonly #retryAfterSeconds: number;
   readonly #describeError: (error: unknown) => JobError;
   readonly #now: () => number;
+  readonly #jobName: string;
   #running = 0;
 
   /**
@@ -179,6 +182,7 @@ export class JobQueue<T> {
     this.#describeError = options.describeError ??
       ((e) => ({ code: "internal", message: e instanceof Error ? e.message : String(e) }));
     this.#now = options.now ?? Date.now;
+    this.#jobName = options.jobName ?? "job";
   }
 
   /** Jobs running now. */
@@ -202,7 +206,7 @@ export class JobQueue<T> {
     this.#expire();
     if (this.#running >= this.#concurrency && this.#waiting.length >= this.#maxQueued) {
       throw new QueueFullError(
-        `Cannot start evaluation: ${this.#running} running and ${this.#waiting.length} waiting, ` +
+        `Cannot start ${this.#jobName}: ${this.#running} running and ${this.#waiting.length} waiting, ` +
           `the most this server takes; try again in ${this.#retryAfterSeconds} s`,
         { retryAfterSeconds: this.#retryAfterSeconds },
       );

@@ -51,7 +51,7 @@ const decoder = new TextDecoder();
  * @throws {ApiError} 415 when the type is not multipart/form-data, 400 when it has no boundary.
  * @example
  * ```ts
- * import { multipartBoundary } from "./read_multipart.ts";
+ * import { multipartBoundary } from "@modelpress/http";
  * multipartBoundary('multipart/form-data; boundary="abc"'); // "abc"
  * ```
  */
@@ -93,7 +93,7 @@ export function multipartBoundary(contentType: string | null): string {
  * (malformed body, unknown field, too many parts).
  * @example
  * ```ts
- * import { readMultipart } from "./read_multipart.ts";
+ * import { readMultipart } from "@modelpress/http";
  * const form = new FormData();
  * form.set("model", new File([new Uint8Array(8)], "m.onnx"));
  * const parts = await readMultipart(new Request("http://x/", { method: "POST", body: form }), {

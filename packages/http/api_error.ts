@@ -1,25 +1,26 @@
 /**
- * The errors that the evaluate service answers with a status of their own. `app.onError` (in
- * `app.ts`) turns them, and a few errors of other packages, into
+ * The errors that ModelPress services answer with a status of their own. The error handler
+ * (`handleErrors`) turns them, and a few errors of other packages, into
  * `{ error: { code, message, details? } }`.
  * @module
  */
 
-/** Machine-readable error codes of the evaluate service, one per kind of failure. */
+/** Machine-readable error codes of ModelPress services, one per kind of failure. */
 export type ApiErrorCode =
   | "bad_request" // 400: the request is malformed (multipart framing, missing part)
   | "invalid_options" // 400: an option failed validation; details name the field
+  | "invalid_recipe" // 400: a quantization recipe failed validation; details name the field
   | "not_found" // 404: no such route or job
   | "conflict" // 409: the job cannot do that now
   | "payload_too_large" // 413: the body or one part is over its limit
   | "unsupported_media_type" // 415: not multipart/form-data
   | "invalid_model" // 422: a model is not valid ONNX; details hold the byte offset
   | "invalid_dataset" // 422: the dataset cannot be read or does not fit the model
-  | "evaluation_failed" // 422: the evaluation itself failed (wrong input shape, ...)
+  | `${string}_failed` // 422: the work itself failed: `evaluation_failed`, `quantization_failed`
   | "busy" // 503: the job queue is full; Retry-After says when to try again
   | "internal"; // 500: a bug
 
-/** HTTP statuses that the service answers errors with. */
+/** HTTP statuses that services answer errors with. */
 export type ApiErrorStatus = 400 | 404 | 409 | 413 | 415 | 422 | 500 | 503;
 
 /** Options for {@linkcode ApiError}: status and code are required. */
@@ -35,11 +36,11 @@ export interface ApiErrorOptions extends ErrorOptions {
 }
 
 /**
- * An error with the HTTP status and code that the service answers with.
+ * An error with the HTTP status and code that a service answers with.
  *
  * @example
  * ```ts
- * import { ApiError } from "./api_error.ts";
+ * import { ApiError } from "@modelpress/http";
  * throw new ApiError("Cannot accept part 'model': it is over 1 MiB", {
  *   status: 413,
  *   code: "payload_too_large",

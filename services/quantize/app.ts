@@ -1,0 +1,94 @@
+/**
+ * The quantize service as a Hono app: `createApp(deps)`, with everything it depends on injected
+ * so that tests run it in-process with a stand-in quantizer.
+ * @module
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import {
+  addHealthRoute,
+  handleErrors,
+  JobQueue,
+  type JobQueueOptions,
+  toJobError,
+} from "@modelpress/http";
+import {
+  addQuantizationRoutes,
+  type DatasetLoader,
+  type QuantizationResult,
+  type Quantizer,
+  type UploadLimits,
+} from "./routes/quantizations.ts";
+
+/** What the quantize service is made of. */
+export interface QuantizeServiceDeps {
+  /** Runs one quantization: `quantizeInWorker` (or `quantizeBytes`). */
+  readonly quantize: Quantizer;
+  /** Loads a calibration dataset: `loadDataset` of `@modelpress/evaluate`. */
+  readonly loadDataset: DatasetLoader;
+  /** The job queue (default: a new one with `queueOptions`). */
+  readonly queue?: JobQueue<QuantizationResult>;
+  /**
+   * Options of the default queue (default: 1 running, 4 waiting, results kept 15 minutes; a
+   * finished job holds its quantized model until then, or until DELETE).
+   */
+  readonly queueOptions?: JobQueueOptions;
+  /** Upload limits (defaults: {@linkcode DEFAULT_UPLOAD_LIMITS}). */
+  readonly limits?: Partial<UploadLimits>;
+  /** Models of at most this many bytes answer 200 directly; larger ones 202 (default 8 MiB). */
+  readonly syncMaxModelBytes?: number;
+}
+
+/** Default upload limits: 1 GiB per model, 256 MiB per dataset, 64 KiB of recipe. */
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = Object.freeze({
+  maxBodyBytes: 1280 * 1024 * 1024,
+  maxModelBytes: 1024 * 1024 * 1024,
+  maxDatasetBytes: 256 * 1024 * 1024,
+  maxRecipeBytes: 64 * 1024,
+});
+
+/** Default of {@linkcode QuantizeServiceDeps.syncMaxModelBytes}: 8 MiB. */
+export const DEFAULT_SYNC_MAX_MODEL_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Makes the quantize service's app: `POST /v1/quantizations`, `GET /v1/quantizations/{id}`,
+ * `GET /v1/quantizations/{id}/model`, `POST /v1/quantizations/{id}/cancel`,
+ * `DELETE /v1/quantizations/{id}`, `GET /health` and the OpenAPI 3.1 document at
+ * `GET /openapi.json`. Every error is answered as `{ error: { code, message, details? } }`.
+ *
+ * @param deps The quantizer, the dataset loader, and optional queue, limits and threshold.
+ * @returns The app; serve it with `Deno.serve(app.fetch)` or call `app.request()` in tests.
+ * @example
+ * ```ts
+ * import { loadDataset } from "@modelpress/evaluate";
+ * import { createApp, quantizeInWorker } from "@modelpress/service-quantize";
+ * const app = createApp({ quantize: quantizeInWorker, loadDataset });
+ * const res = await app.request("/health");
+ * console.log(res.status); // 200
+ * ```
+ */
+export function createApp(deps: QuantizeServiceDeps): OpenAPIHono {
+  const queue = deps.queue ?? new JobQueue<QuantizationResult>({
+    describeError: toJobError,
+    jobName: "quantization",
+    ...deps.queueOptions,
+  });
+  const app = new OpenAPIHono();
+  addHealthRoute(app, "quantize", queue);
+  addQuantizationRoutes(app, {
+    quantize: deps.quantize,
+    loadDataset: deps.loadDataset,
+    queue,
+    limits: Object.freeze({ ...DEFAULT_UPLOAD_LIMITS, ...deps.limits }),
+    syncMaxModelBytes: deps.syncMaxModelBytes ?? DEFAULT_SYNC_MAX_MODEL_BYTES,
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "ModelPress quantize service",
+      version: "0.1.0",
+      description: "Quantization of ONNX models (linear, dynamic, static, log, k-means) by recipe.",
+    },
+  });
+  handleErrors(app);
+  return app;
+}

@@ -1,0 +1,160 @@
+// The service over a real socket: Deno.serve on port 0, and main.ts as `deno task start` runs it.
+import assert from "node:assert/strict";
+import { loadDataset } from "@modelpress/evaluate";
+import { freePort } from "../../test/support/free_port.ts";
+import { createApp } from "./app.ts";
+import { quantizeInWorker } from "./quantize_in_worker.ts";
+import { fakeLoadDataset, fakeResult, MLP_PATH, pollUntil, quantizationForm } from "./_testing.ts";
+
+const MLP = await Deno.readFile(MLP_PATH);
+const CNN = await Deno.readFile(new URL("../../test/fixtures/mnist_cnn.onnx", import.meta.url));
+
+async function withServer(
+  app: ReturnType<typeof createApp>,
+  fn: (base: string) => Promise<void>,
+): Promise<void> {
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
+  try {
+    await fn(`http://127.0.0.1:${server.addr.port}`);
+  } finally {
+    await server.shutdown();
+  }
+}
+
+const fakeApp = (): ReturnType<typeof createApp> =>
+  createApp({
+    quantize: (model, recipe) => Promise.resolve(fakeResult(model, recipe)),
+    loadDataset: fakeLoadDataset(),
+    limits: { maxBodyBytes: 2 * 1024 * 1024 },
+  });
+
+Deno.test("quantize service over a socket: health, a direct quantization and its download, 404", async () => {
+  await withServer(fakeApp(), async (base) => {
+    const health = await fetch(`${base}/health`);
+    assert.equal((await health.json()).service, "quantize");
+    const res = await fetch(`${base}/v1/quantizations`, {
+      method: "POST",
+      body: quantizationForm({ model: MLP, recipe: { method: "linear", bits: 8 } }),
+    });
+    const body = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(body));
+    const download = await fetch(`${base}${body.result.model.url}`);
+    assert.equal(download.status, 200);
+    assert.equal((await download.arrayBuffer()).byteLength, body.result.model.bytes);
+    const missing = await fetch(`${base}/v1/quantizations/none`);
+    assert.equal(missing.status, 404);
+    assert.equal((await missing.json()).error.code, "not_found");
+  });
+});
+
+Deno.test("quantize service over a socket: 413 for an endless upload, 415, 400 and 422 keep the error shape", async () => {
+  await withServer(fakeApp(), async (base) => {
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        sent += 16 * 1024;
+        if (sent > 64 * 1024 * 1024) controller.close();
+        else controller.enqueue(new Uint8Array(16 * 1024));
+      },
+    });
+    const big = await fetch(`${base}/v1/quantizations`, {
+      method: "POST",
+      body,
+      headers: { "content-type": "multipart/form-data; boundary=b" },
+    }).catch((e) => e as Error);
+    // The server answers before the upload ends; the client sees the 413 (or, if it was still
+    // writing, a reset connection), but never a server that read 64 MiB.
+    if (big instanceof Response) {
+      assert.equal(big.status, 413);
+      assert.equal((await big.json()).error.code, "payload_too_large");
+    }
+    assert.ok(sent < 64 * 1024 * 1024, `sent ${sent} bytes`);
+    const json = await fetch(`${base}/v1/quantizations`, {
+      method: "POST",
+      body: "{}",
+      headers: { "content-type": "application/json" },
+    });
+    assert.equal(json.status, 415);
+    assert.equal((await json.json()).error.code, "unsupported_media_type");
+    const recipe = await fetch(`${base}/v1/quantizations`, {
+      method: "POST",
+      body: quantizationForm({ model: MLP, recipe: { method: "dynamic", bits: 4 } }),
+    });
+    assert.equal(recipe.status, 400);
+    assert.equal((await recipe.json()).error.code, "invalid_recipe");
+    const invalid = await fetch(`${base}/v1/quantizations`, {
+      method: "POST",
+      body: quantizationForm({
+        model: new Uint8Array([0xff, 0xff, 0xff]),
+        recipe: { method: "dynamic" },
+      }),
+    });
+    assert.equal(invalid.status, 422);
+    assert.equal(typeof (await invalid.json()).error.details.offset, "number");
+  });
+});
+
+Deno.test("quantize service over a socket: a static quantization job in a worker shows calibration progress and cancels", async () => {
+  const app = createApp({ quantize: quantizeInWorker, loadDataset, syncMaxModelBytes: 1024 });
+  await withServer(app, async (base) => {
+    const res = await fetch(`${base}/v1/quantizations`, {
+      method: "POST",
+      body: quantizationForm({
+        model: CNN,
+        // Every MNIST sample, one histogram pass each: far longer than the test waits.
+        recipe: { method: "static", calibration: { method: "entropy", samples: 2000 } },
+        calibration: "mnist",
+      }),
+    });
+    assert.equal(res.status, 202, await res.clone().text());
+    const location = `${base}${res.headers.get("location")}`;
+    await res.body?.cancel();
+    const progressed = await pollUntil(async () => {
+      const body = await (await fetch(location)).json();
+      if (body.status !== "running" && body.status !== "queued") return body;
+      return body.progress !== null && body.progress.done > 0 ? body : undefined;
+    }, 120_000); // the first run type-checks the worker's module graph
+    assert.equal(progressed.status, "running", JSON.stringify(progressed));
+    assert.equal(progressed.progress.phase, "calibration");
+    assert.equal(progressed.progress.total, 2000);
+    assert.ok(progressed.progress.percent > 0 && progressed.progress.percent < 100);
+    const cancel = await fetch(`${location}/cancel`, { method: "POST" });
+    assert.ok([200, 202].includes(cancel.status), String(cancel.status));
+    await cancel.body?.cancel();
+    const final = await pollUntil(async () => {
+      const body = await (await fetch(location)).json();
+      return body.status === "running" ? undefined : body;
+    });
+    assert.equal(final.status, "cancelled");
+    assert.equal(final.result, undefined);
+    const doc = await (await fetch(`${base}/openapi.json`)).json();
+    assert.ok("/v1/quantizations/{id}/model" in doc.paths);
+  });
+});
+
+Deno.test("main.ts serves on PORT and answers /health", async () => {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./main.ts", import.meta.url).pathname],
+    env: { PORT: String(port) },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  try {
+    let status = 0;
+    for (let i = 0; i < 300 && status !== 200; i++) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/health`);
+        status = res.status;
+        await res.body?.cancel();
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    assert.equal(status, 200);
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await child.stderr.cancel();
+  }
+});
