@@ -29,3 +29,4 @@ export * from "./report.ts";
 export * from "./calibrate.ts";
 export * from "./calibration_range.ts";
 export * from "./quantize_model.ts";
+export * from "./mixed_precision.ts";
