@@ -1,8 +1,9 @@
 /**
  * Automatic mixed precision: each layer's sensitivity is measured by quantizing it alone at each
- * candidate bit width and comparing the model's output with the float model's on calibration
- * data; then one bit width per layer is chosen to meet a size in bytes or a fidelity floor, and
- * the chosen recipe is applied and measured.
+ * candidate (a bit width, and for blocked recipes optionally a block size) and comparing the
+ * model's output with the float model's on calibration data; then one candidate per layer is
+ * chosen to meet a size in bytes or a fidelity floor, and the chosen recipe is applied and
+ * measured.
  * @module
  */
 import { decodeModel, encodeModel, type ModelProto } from "@modelpress/onnx";
@@ -26,6 +27,22 @@ export type { FidelityMetric, OutputFidelity };
 /** Bits that stand for "left in float": the layer is skipped. */
 export const FLOAT_BITS = 32;
 
+/**
+ * One choice a layer may get: bits alone (the base recipe's block size), or bits and a block size.
+ * Varying the block size varies the scales' share of the bytes: at 4 bits, block 128 stores a
+ * quarter of block 32's scales, which can pay for 8 bits on a more sensitive layer.
+ */
+export type PrecisionCandidate = number | {
+  /** Bits: 2..8 or 16, or {@linkcode FLOAT_BITS} (32) to leave the layer in float. */
+  readonly bits: number;
+  /**
+   * Block length, an integer >= 2; only with the recipe's `block` granularity, and not with
+   * float. MatMulNBits takes power-of-two block sizes from 16 at 2, 4 or 8 bits; other layers and
+   * settings fall back to DequantizeLinear (see `WeightFormat`). Default the recipe's.
+   */
+  readonly blockSize?: number;
+};
+
 /** What {@linkcode assignPrecision} meets: a size, or a floor on one fidelity metric. */
 export type PrecisionTarget =
   | { readonly bytes: number }
@@ -33,7 +50,7 @@ export type PrecisionTarget =
 
 /** Progress of {@linkcode assignPrecision}, in quantize-and-run steps. */
 export interface PrecisionProgress {
-  /** `sensitivity`: one layer at one bit width; `measure`: the chosen recipe. */
+  /** `sensitivity`: one layer at one candidate; `measure`: the chosen recipe. */
   readonly phase: "sensitivity" | "measure";
   /** Steps done in this phase. */
   readonly done: number;
@@ -44,14 +61,15 @@ export interface PrecisionProgress {
 /** Options of {@linkcode assignPrecision}. */
 export interface AssignPrecisionOptions {
   /**
-   * Bit widths each layer may get: 2..8 or 16, and {@linkcode FLOAT_BITS} (32) to allow leaving
-   * a layer in float.
+   * What each layer may get: bit widths 2..8 or 16, {@linkcode FLOAT_BITS} (32) to allow leaving
+   * a layer in float, or `{ bits, blockSize }` to vary the block size too (see
+   * {@linkcode PrecisionCandidate}).
    */
-  readonly candidates: readonly number[];
+  readonly candidates: readonly PrecisionCandidate[];
   /** The size or fidelity floor to meet. */
   readonly target: PrecisionTarget;
   /**
-   * The recipe that the per-layer bits are layered on (method, granularity, block size, format,
+   * The recipe that the per-layer choices are layered on (method, granularity, block size, format,
    * overrides that skip nodes). Its method must be `linear`, `log` or `kmeans`. Default
    * `{ method: "linear" }`.
    */
@@ -72,17 +90,19 @@ export interface AssignPrecisionOptions {
   readonly onProgress?: (progress: PrecisionProgress) => void;
 }
 
-/** One candidate bit width of one layer, measured with that layer alone quantized. */
+/** One candidate of one layer, measured with that layer alone quantized. */
 export interface LayerSensitivity {
   /** Bits ({@linkcode FLOAT_BITS}: left in float). */
   readonly bits: number;
+  /** The candidate's block size; absent when it kept the recipe's. */
+  readonly blockSize?: number;
   /** The layer's bytes in the model: its float bytes plus the model's measured change. */
   readonly bytes: number;
   /** The model's output fidelity. */
   readonly fidelity: OutputFidelity;
 }
 
-/** The bits chosen for one layer (one weight tensor and the nodes that read it). */
+/** The bits (and block size) chosen for one layer (one weight tensor and the nodes that read it). */
 export interface LayerAssignment {
   /** The first node that reads the weight. */
   readonly node: string;
@@ -92,7 +112,9 @@ export interface LayerAssignment {
   readonly weight: string;
   /** The chosen bits ({@linkcode FLOAT_BITS}: left in float). */
   readonly bits: number;
-  /** The layer's bytes at those bits (see {@linkcode LayerSensitivity.bytes}). */
+  /** The chosen block size; absent when the layer keeps the recipe's. */
+  readonly blockSize?: number;
+  /** The layer's bytes at that candidate (see {@linkcode LayerSensitivity.bytes}). */
   readonly bytes: number;
   /** Every candidate, measured. */
   readonly sensitivity: readonly LayerSensitivity[];
@@ -108,7 +130,7 @@ export interface PrecisionOutcome {
 
 /** The result of {@linkcode assignPrecision}. */
 export interface PrecisionAssignment {
-  /** The base recipe with one override per layer's node giving the chosen bits. */
+  /** The base recipe with one override per layer's node giving the chosen bits and block size. */
   readonly recipe: QuantizeRecipe;
   /** Per layer, in model order. */
   readonly assignment: readonly LayerAssignment[];
@@ -129,6 +151,12 @@ export interface PrecisionAssignment {
   readonly report: QuantizationReport;
 }
 
+/** A candidate in one shape. */
+interface Candidate {
+  readonly bits: number;
+  readonly blockSize?: number;
+}
+
 interface Layer {
   readonly weight: string;
   readonly nodes: readonly string[];
@@ -141,8 +169,9 @@ const DEFAULT_BATCH_SIZE = 128;
 const MAX_ATTEMPTS = 3;
 
 /**
- * Chooses bits per layer by measured sensitivity: each layer (a weight tensor and the nodes that
- * read it) is quantized alone at each candidate, on a fresh copy of the model, and the model's
+ * Chooses bits (and, with block candidates, block sizes) per layer by measured sensitivity: each
+ * layer (a weight tensor and the nodes that read it) is quantized alone at each candidate, on a
+ * fresh copy of the model, and the model's
  * output is compared with the float model's on `samples` samples of the dataset. Assuming the
  * layers' noise powers add, the assignment with the best predicted SQNR within `target.bytes`
  * is chosen, or the smallest whose predicted metric reaches `target.fidelity.min`; the chosen
@@ -153,9 +182,10 @@ const MAX_ATTEMPTS = 3;
  * @param dataset Calibration data (for example the MNIST train split).
  * @param options Candidates, target, base recipe, samples, progress and cancellation.
  * @returns The recipe, the assignment, predicted and measured outcome, and the quantized model.
- * @throws {TypeError} When the model has no graph, a quantized node has no name, or the dataset
- * does not fit the model.
- * @throws {RangeError} When the candidates are empty or invalid, the base method is not
+ * @throws {TypeError} When the model has no graph, a quantized node has no name, the dataset
+ * does not fit the model, or a candidate is neither bits nor `{ bits, blockSize }`.
+ * @throws {RangeError} When the candidates are empty or invalid (a block size with a recipe that
+ * is not blocked, or with float bits), the base method is not
  * `linear`, `log` or `kmeans`, no layer is quantized, or no assignment meets the target.
  * @throws {DOMException} The signal's reason when cancelled.
  * @example
@@ -165,11 +195,12 @@ const MAX_ATTEMPTS = 3;
  * import { assignPrecision } from "@modelpress/quantize";
  * const model = decodeModel(await Deno.readFile("test/fixtures/mnist_mlp.onnx"));
  * const result = await assignPrecision(model, await loadDataset("mnist", { split: "train" }), {
- *   candidates: [2, 4, 8],
+ *   // Bits 4 or 8 at the recipe's block 32, or 4 bits with coarser scales.
+ *   candidates: [4, 8, { bits: 4, blockSize: 128 }],
  *   target: { fidelity: { metric: "sqnr", min: 30 } },
  *   recipe: { method: "linear", granularity: "block", blockSize: 32 },
  * });
- * console.log(result.assignment.map((l) => `${l.node}: ${l.bits}`), result.measured);
+ * console.log(result.assignment.map((l) => `${l.node}: ${l.bits}/${l.blockSize}`), result.measured);
  * ```
  */
 export async function assignPrecision(
@@ -178,7 +209,6 @@ export async function assignPrecision(
   options: AssignPrecisionOptions,
 ): Promise<PrecisionAssignment> {
   const { signal, onProgress } = options;
-  const candidates = checkCandidates(options.candidates);
   const target = checkTarget(options.target);
   const samples = positiveInteger("samples", options.samples ?? DEFAULT_SAMPLES);
   const batchSize = positiveInteger("batchSize", options.batchSize ?? DEFAULT_BATCH_SIZE);
@@ -189,6 +219,7 @@ export async function assignPrecision(
         `'${base.method}'`,
     );
   }
+  const candidates = checkCandidates(options.candidates, base);
   if (model.graph === undefined) {
     throw new TypeError("Cannot assign precision: the model has no graph");
   }
@@ -209,7 +240,7 @@ export async function assignPrecision(
     });
 
     // Sensitivity: each layer alone at each candidate.
-    const quantized = candidates.filter((b) => b !== FLOAT_BITS);
+    const quantized = candidates.filter((c) => c.bits !== FLOAT_BITS);
     const total = layers.length * quantized.length;
     let done = 0;
     onProgress?.({ phase: "sensitivity", done, total });
@@ -218,14 +249,14 @@ export async function assignPrecision(
     for (const layer of layers) {
       const own: SearchOption[] = [];
       const rows: LayerSensitivity[] = [];
-      for (const bits of candidates) {
+      for (const candidate of candidates) {
         signal?.throwIfAborted();
         let delta = 0;
         let fidelity: OutputFidelity = { sqnrDb: Infinity, cosine: 1, agreement: 1 };
-        if (bits !== FLOAT_BITS) {
+        if (candidate.bits !== FLOAT_BITS) {
           const recipe = withOverrides(base, [
             { match: { pattern: "^" }, skip: true },
-            ...layer.nodes.map((name) => ({ match: { name }, skip: false, bits })),
+            ...layer.nodes.map((name) => ({ match: { name }, skip: false, ...candidate })),
           ]);
           const { model: q, report } = await quantize(recipe);
           delta = report.size.after - report.size.before;
@@ -233,7 +264,7 @@ export async function assignPrecision(
           onProgress?.({ phase: "sensitivity", done: ++done, total });
         }
         own.push({ delta, fidelity });
-        rows.push({ bits, bytes: layer.floatBytes + delta, fidelity });
+        rows.push({ ...candidate, bytes: layer.floatBytes + delta, fidelity });
       }
       layerOptions.push(own);
       sensitivity.push(rows);
@@ -241,7 +272,7 @@ export async function assignPrecision(
 
     // The layers measured alone miss what a model pays once (an opset import, for one): measure
     // one assignment of every layer to learn that offset.
-    const top = candidates.findLastIndex((b) => b !== FLOAT_BITS);
+    const top = candidates.findLastIndex((c) => c.bits !== FLOAT_BITS);
     const all = await quantize(recipeFor(base, layers, layers.map(() => top), candidates));
     const additive = (pick: readonly number[]): number =>
       floatModel.length + pick.reduce((s, k, i) => s + layerOptions[i]![k]!.delta, 0);
@@ -292,7 +323,7 @@ export async function assignPrecision(
           node: layer.nodes[0]!,
           nodes: layer.nodes,
           weight: layer.weight,
-          bits: candidates[pick[i]!]!,
+          ...candidates[pick[i]!]!,
           bytes: sensitivity[i]![pick[i]!]!.bytes,
           sensitivity: sensitivity[i]!,
         })),
@@ -332,14 +363,16 @@ function recipeFor(
   base: QuantizeRecipe,
   layers: readonly Layer[],
   pick: readonly number[],
-  candidates: readonly number[],
+  candidates: readonly Candidate[],
 ): QuantizeRecipe {
   const overrides: NodeOverride[] = [];
   for (const [i, layer] of layers.entries()) {
-    const bits = candidates[pick[i]!]!;
+    const candidate = candidates[pick[i]!]!;
     for (const name of layer.nodes) {
       overrides.push(
-        bits === FLOAT_BITS ? { match: { name }, skip: true } : { match: { name }, bits },
+        candidate.bits === FLOAT_BITS
+          ? { match: { name }, skip: true }
+          : { match: { name }, ...candidate },
       );
     }
   }
@@ -360,25 +393,71 @@ function withOverrides(base: QuantizeRecipe, extra: readonly NodeOverride[]): Qu
   return validateRecipe({ ...base, overrides: [...(base.overrides ?? []), ...extra] });
 }
 
-function checkCandidates(candidates: readonly number[] | undefined): number[] {
+/** Validates the candidates and returns them as objects, unique, by bits then block size. */
+function checkCandidates(
+  candidates: readonly PrecisionCandidate[] | undefined,
+  base: QuantizeRecipe,
+): Candidate[] {
   if (!Array.isArray(candidates) || candidates.length === 0) {
     throw new RangeError(
       "Cannot assign precision: candidates is empty (give bit widths such as [2, 4, 8])",
     );
   }
-  for (const b of candidates) {
-    if (!(Number.isInteger(b) && ((b >= 2 && b <= 8) || b === 16 || b === FLOAT_BITS))) {
-      throw new RangeError(
-        `Cannot assign precision: candidate bits must be integers 2..8, 16 or 32 (float), got ${b}`,
+  const unique = new Map<string, Candidate>();
+  for (const c of candidates as readonly unknown[]) {
+    const shown = typeof c === "object" && c !== null ? JSON.stringify(c) : String(c);
+    if (typeof c !== "number" && (typeof c !== "object" || c === null || Array.isArray(c))) {
+      throw new TypeError(
+        `Cannot assign precision: a candidate must be bits or { bits, blockSize }, got ${shown}`,
       );
     }
+    const fields = (typeof c === "number" ? { bits: c } : c) as Record<string, unknown>;
+    const unknownKey = Object.keys(fields).find((k) => k !== "bits" && k !== "blockSize");
+    if (unknownKey !== undefined) {
+      throw new TypeError(
+        `Cannot assign precision: candidate ${shown} has an unknown field '${unknownKey}'`,
+      );
+    }
+    const { bits, blockSize } = fields;
+    if (
+      !(typeof bits === "number" && Number.isInteger(bits) &&
+        ((bits >= 2 && bits <= 8) || bits === 16 || bits === FLOAT_BITS))
+    ) {
+      throw new RangeError(
+        `Cannot assign precision: candidate bits must be integers 2..8, 16 or 32 (float), got ` +
+          `${typeof c === "number" ? c : String(bits)}`,
+      );
+    }
+    if (blockSize !== undefined) {
+      if (!(typeof blockSize === "number" && Number.isInteger(blockSize) && blockSize >= 2)) {
+        throw new RangeError(
+          `Cannot assign precision: candidate ${shown} needs a blockSize that is an integer >= 2`,
+        );
+      }
+      if (bits === FLOAT_BITS) {
+        throw new RangeError(
+          `Cannot assign precision: candidate ${shown} leaves the layer in float, which has no ` +
+            `block size`,
+        );
+      }
+      if (base.granularity !== "block") {
+        throw new RangeError(
+          `Cannot assign precision: candidate ${shown} gives a block size, but the recipe's ` +
+            `granularity is '${base.granularity ?? "channel"}', not 'block'`,
+        );
+      }
+    }
+    const candidate: Candidate = blockSize === undefined ? { bits } : { bits, blockSize };
+    unique.set(`${bits}/${blockSize ?? ""}`, Object.freeze(candidate));
   }
-  if (candidates.every((b) => b === FLOAT_BITS)) {
+  const list = [...unique.values()];
+  if (list.every((c) => c.bits === FLOAT_BITS)) {
     throw new RangeError(
       "Cannot assign precision: candidates need a bit width other than 32 (float)",
     );
   }
-  return [...new Set(candidates)].sort((a, b) => a - b);
+  // The recipe's own block size (no blockSize) before the explicit ones.
+  return list.sort((a, b) => a.bits - b.bits || (a.blockSize ?? 0) - (b.blockSize ?? 0));
 }
 
 function checkTarget(target: PrecisionTarget | undefined): PrecisionTarget {
