@@ -3,13 +3,8 @@
  * stand-in dataset loader, and multipart forms.
  * @module
  */
-import type {
-  Dataset,
-  DatasetSource,
-  EvaluateOptions,
-  EvaluationProgress,
-  EvaluationReport,
-} from "@modelpress/evaluate";
+import type { EvaluateOptions, EvaluationProgress, EvaluationReport } from "@modelpress/evaluate";
+import { fileField, jobGate, jsonField, multipartForm } from "../../packages/http/_testing.ts";
 
 /** The MNIST MLP fixture's path. */
 export const MLP_PATH: string = new URL("../../test/fixtures/mnist_mlp.onnx", import.meta.url)
@@ -54,10 +49,7 @@ export interface ControlledEvaluator {
  */
 export function controlledEvaluator(): ControlledEvaluator {
   const calls: EvaluateOptions[] = [];
-  let release!: () => void;
-  let gate = new Promise<void>((r) => (release = r));
-  let onStart!: () => void;
-  let startedPromise = new Promise<void>((r) => (onStart = r));
+  const gate = jobGate();
   return {
     calls,
     evaluate: async (model, options) => {
@@ -69,40 +61,11 @@ export function controlledEvaluator(): ControlledEvaluator {
         samplesPerSecond: 250,
       };
       options.onProgress?.(progress);
-      onStart();
-      const signal = options.signal;
-      await new Promise<void>((resolve, reject) => {
-        gate.then(resolve);
-        signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
-      });
+      await gate.hold(options.signal);
       return fakeReport(model.length);
     },
-    started: () => startedPromise,
-    release: () => {
-      release();
-      gate = new Promise<void>((r) => (release = r));
-      startedPromise = new Promise<void>((r) => (onStart = r));
-    },
-  };
-}
-
-/**
- * A stand-in for `loadDataset`: `count` samples of nothing; a `dataset` upload whose bytes say
- * "bad" is refused as the library refuses a broken file.
- *
- * @param count Samples in the dataset.
- * @returns The loader.
- */
-export function fakeLoadDataset(count = 100): (source: DatasetSource) => Promise<Dataset> {
-  return (source) => {
-    if (source instanceof Uint8Array && new TextDecoder().decode(source) === "bad") {
-      return Promise.reject(new SyntaxError("Cannot load dataset: not an NPZ, NPY or JSON file"));
-    }
-    return Promise.resolve({
-      name: typeof source === "string" ? source : "npz",
-      count,
-      inputs: {},
-    });
+    started: gate.started,
+    release: gate.release,
   };
 }
 
@@ -125,20 +88,15 @@ export interface EvaluationFormParts {
  * @returns The form.
  */
 export function evaluationForm(parts: EvaluationFormParts): FormData {
-  const form = new FormData();
-  if (parts.model) form.set("model", new File([parts.model as BlobPart], "model.onnx"));
-  if (parts.reference) {
-    form.set("reference", new File([parts.reference as BlobPart], "reference.onnx"));
-  }
-  if (typeof parts.dataset === "string") form.set("dataset", parts.dataset);
-  else if (parts.dataset) form.set("dataset", new File([parts.dataset as BlobPart], "data.npz"));
-  if (parts.options !== undefined) {
-    form.set(
-      "options",
-      typeof parts.options === "string" ? parts.options : JSON.stringify(parts.options),
-    );
-  }
-  return form;
+  return multipartForm({
+    model: fileField(parts.model, "model.onnx"),
+    reference: fileField(parts.reference, "reference.onnx"),
+    dataset: typeof parts.dataset === "string"
+      ? parts.dataset
+      : fileField(parts.dataset, "data.npz"),
+    options: jsonField(parts.options),
+  });
 }
 
+export { fakeLoadDataset } from "../../test/support/fake_load_dataset.ts";
 export { pollUntil } from "../../test/support/poll_until.ts";

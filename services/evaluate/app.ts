@@ -3,15 +3,9 @@
  * so that tests run it in-process with a stand-in evaluator.
  * @module
  */
-import { OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { EvaluationReport } from "@modelpress/evaluate";
-import {
-  addHealthRoute,
-  handleErrors,
-  JobQueue,
-  type JobQueueOptions,
-  toJobError,
-} from "@modelpress/http";
+import { createServiceApp, type JobServiceDeps } from "@modelpress/http";
 import {
   addEvaluationRoutes,
   type DatasetLoader,
@@ -19,18 +13,12 @@ import {
   type UploadLimits,
 } from "./routes/evaluations.ts";
 
-/** What the evaluate service is made of. */
-export interface EvaluateServiceDeps {
+/** What the evaluate service is made of (and the queue, its options and the limits). */
+export interface EvaluateServiceDeps extends JobServiceDeps<EvaluationReport, UploadLimits> {
   /** Runs one evaluation: `evaluateModel` of `@modelpress/evaluate`. */
   readonly evaluate: Evaluator;
   /** Loads a dataset: `loadDataset` of `@modelpress/evaluate`. */
   readonly loadDataset: DatasetLoader;
-  /** The job queue (default: a new one with `queueOptions`). */
-  readonly queue?: JobQueue<EvaluationReport>;
-  /** Options of the default queue (default: 1 running, 4 waiting, results kept 15 minutes). */
-  readonly queueOptions?: JobQueueOptions;
-  /** Upload limits (defaults: {@linkcode DEFAULT_UPLOAD_LIMITS}). */
-  readonly limits?: Partial<UploadLimits>;
   /**
    * Jobs estimated at no more model inferences than this (samples times models, plus latency
    * runs times their batch) answer 200 directly; larger ones answer 202 (default 2000).
@@ -69,29 +57,21 @@ export const DEFAULT_SYNC_MAX_INFERENCES = 2000;
  * ```
  */
 export function createApp(deps: EvaluateServiceDeps): OpenAPIHono {
-  const queue = deps.queue ?? new JobQueue<EvaluationReport>({
-    describeError: toJobError,
+  return createServiceApp(deps, {
+    service: "evaluate",
     jobName: "evaluation",
-    ...deps.queueOptions,
-  });
-  const app = new OpenAPIHono();
-  addHealthRoute(app, "evaluate", queue);
-  addEvaluationRoutes(app, {
-    evaluate: deps.evaluate,
-    loadDataset: deps.loadDataset,
-    queue,
-    limits: Object.freeze({ ...DEFAULT_UPLOAD_LIMITS, ...deps.limits }),
-    syncMaxInferences: deps.syncMaxInferences ?? DEFAULT_SYNC_MAX_INFERENCES,
-    threads: deps.threads,
-  });
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
     info: {
       title: "ModelPress evaluate service",
-      version: "0.1.0",
       description: "Accuracy, output fidelity, latency and size of ONNX models.",
     },
+    addRoutes: (app, queue) =>
+      addEvaluationRoutes(app, {
+        evaluate: deps.evaluate,
+        loadDataset: deps.loadDataset,
+        queue,
+        limits: Object.freeze({ ...DEFAULT_UPLOAD_LIMITS, ...deps.limits }),
+        syncMaxInferences: deps.syncMaxInferences ?? DEFAULT_SYNC_MAX_INFERENCES,
+        threads: deps.threads,
+      }),
   });
-  handleErrors(app);
-  return app;
 }

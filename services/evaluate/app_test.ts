@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { type ErrorBody, errorOf, postForm } from "../../packages/http/_testing.ts";
 import { createApp, type EvaluateServiceDeps } from "./app.ts";
 import { JobQueue } from "@modelpress/http";
 import {
@@ -13,10 +14,6 @@ import {
 import type { EvaluationReport } from "@modelpress/evaluate";
 
 const MLP = await Deno.readFile(MLP_PATH);
-
-interface ErrorBody {
-  error: { code: string; message: string; details?: Record<string, unknown> };
-}
 
 interface EvaluationBody {
   id: string;
@@ -40,17 +37,7 @@ function post(
   parts: EvaluationFormParts,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  return Promise.resolve(
-    app.request("/v1/evaluations", { method: "POST", body: evaluationForm(parts), headers }),
-  );
-}
-
-async function errorOf(res: Response, status: number): Promise<ErrorBody["error"]> {
-  const body = await res.json() as ErrorBody;
-  assert.equal(res.status, status, JSON.stringify(body));
-  assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
-  assert.equal(typeof body.error.message, "string");
-  return body.error;
+  return postForm(app, "/v1/evaluations", evaluationForm(parts), headers);
 }
 
 Deno.test("GET /health answers 200 with the queue's load", async () => {

@@ -4,21 +4,9 @@ import { loadDataset } from "@modelpress/evaluate";
 import { createApp } from "./app.ts";
 import { evaluateInWorker } from "./evaluate_in_worker.ts";
 import { evaluationForm, fakeLoadDataset, fakeReport, MLP_PATH } from "./_testing.ts";
-import { freePort } from "../../test/support/free_port.ts";
+import { healthStatus, withMain, withServer } from "../../test/support/serve.ts";
 
 const MLP = await Deno.readFile(MLP_PATH);
-
-async function withServer(
-  app: ReturnType<typeof createApp>,
-  fn: (base: string) => Promise<void>,
-): Promise<void> {
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
-  try {
-    await fn(`http://127.0.0.1:${server.addr.port}`);
-  } finally {
-    await server.shutdown();
-  }
-}
 
 const fakeApp = (): ReturnType<typeof createApp> =>
   createApp({
@@ -112,28 +100,8 @@ Deno.test("evaluate service over a socket: the real evaluator in a worker, and O
 });
 
 Deno.test("main.ts serves on PORT and answers /health", async () => {
-  const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("./main.ts", import.meta.url).pathname],
-    env: { PORT: String(port) },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  try {
-    let status = 0;
-    for (let i = 0; i < 300 && status !== 200; i++) {
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/health`);
-        status = res.status;
-        await res.body?.cancel();
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+  await withMain(new URL("./main.ts", import.meta.url), async (base) => {
+    const status = await healthStatus(base);
     assert.equal(status, 200);
-  } finally {
-    child.kill("SIGTERM");
-    await child.status;
-    await child.stderr.cancel();
-  }
+  });
 });

@@ -3,7 +3,7 @@
  * stand-in dataset loader, and multipart forms.
  * @module
  */
-import type { Dataset, DatasetSource } from "@modelpress/evaluate";
+import { fileField, jobGate, jsonField, multipartForm } from "../../packages/http/_testing.ts";
 import type { QuantizationReport, QuantizeRecipe } from "@modelpress/quantize";
 import type { QuantizeBytesOptions, QuantizedModel } from "./quantize_bytes.ts";
 
@@ -52,49 +52,17 @@ export interface ControlledQuantizer {
  */
 export function controlledQuantizer(): ControlledQuantizer {
   const calls: ControlledQuantizer["calls"] = [];
-  let release!: () => void;
-  let gate = new Promise<void>((r) => (release = r));
-  let onStart!: () => void;
-  let startedPromise = new Promise<void>((r) => (onStart = r));
+  const gate = jobGate();
   return {
     calls,
     quantize: async (model, recipe, options) => {
       calls.push({ recipe, options });
       options.onProgress?.({ phase: "quantize", done: 3, total: 12, samplesPerSecond: 60 });
-      onStart();
-      const signal = options.signal;
-      await new Promise<void>((resolve, reject) => {
-        gate.then(resolve);
-        signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
-      });
+      await gate.hold(options.signal);
       return fakeResult(model, recipe);
     },
-    started: () => startedPromise,
-    release: () => {
-      release();
-      gate = new Promise<void>((r) => (release = r));
-      startedPromise = new Promise<void>((r) => (onStart = r));
-    },
-  };
-}
-
-/**
- * A stand-in for `loadDataset`: `count` samples of nothing; an upload whose bytes say "bad" is
- * refused as the library refuses a broken file.
- *
- * @param count Samples in the dataset.
- * @returns The loader.
- */
-export function fakeLoadDataset(count = 100): (source: DatasetSource) => Promise<Dataset> {
-  return (source) => {
-    if (source instanceof Uint8Array && new TextDecoder().decode(source) === "bad") {
-      return Promise.reject(new SyntaxError("Cannot load dataset: not an NPZ, NPY or JSON file"));
-    }
-    return Promise.resolve({
-      name: typeof source === "string" ? source : "npz",
-      count,
-      inputs: {},
-    });
+    started: gate.started,
+    release: gate.release,
   };
 }
 
@@ -115,19 +83,14 @@ export interface QuantizationFormParts {
  * @returns The form.
  */
 export function quantizationForm(parts: QuantizationFormParts): FormData {
-  const form = new FormData();
-  if (parts.model) form.set("model", new File([parts.model as BlobPart], "mlp.onnx"));
-  if (parts.recipe !== undefined) {
-    form.set(
-      "recipe",
-      typeof parts.recipe === "string" ? parts.recipe : JSON.stringify(parts.recipe),
-    );
-  }
-  if (typeof parts.calibration === "string") form.set("calibration", parts.calibration);
-  else if (parts.calibration) {
-    form.set("calibration", new File([parts.calibration as BlobPart], "data.npz"));
-  }
-  return form;
+  return multipartForm({
+    model: fileField(parts.model, "mlp.onnx"),
+    recipe: jsonField(parts.recipe),
+    calibration: typeof parts.calibration === "string"
+      ? parts.calibration
+      : fileField(parts.calibration, "data.npz"),
+  });
 }
 
+export { fakeLoadDataset } from "../../test/support/fake_load_dataset.ts";
 export { pollUntil } from "../../test/support/poll_until.ts";

@@ -3,14 +3,8 @@
  * so that tests run it in-process with a stand-in quantizer.
  * @module
  */
-import { OpenAPIHono } from "@hono/zod-openapi";
-import {
-  addHealthRoute,
-  handleErrors,
-  JobQueue,
-  type JobQueueOptions,
-  toJobError,
-} from "@modelpress/http";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { createServiceApp, type JobServiceDeps } from "@modelpress/http";
 import {
   addQuantizationRoutes,
   type DatasetLoader,
@@ -19,21 +13,15 @@ import {
   type UploadLimits,
 } from "./routes/quantizations.ts";
 
-/** What the quantize service is made of. */
-export interface QuantizeServiceDeps {
+/**
+ * What the quantize service is made of (and the queue, its options and the limits; a finished
+ * job holds its quantized model until it expires, or until DELETE).
+ */
+export interface QuantizeServiceDeps extends JobServiceDeps<QuantizationResult, UploadLimits> {
   /** Runs one quantization: `quantizeInWorker` (or `quantizeBytes`). */
   readonly quantize: Quantizer;
   /** Loads a calibration dataset: `loadDataset` of `@modelpress/evaluate`. */
   readonly loadDataset: DatasetLoader;
-  /** The job queue (default: a new one with `queueOptions`). */
-  readonly queue?: JobQueue<QuantizationResult>;
-  /**
-   * Options of the default queue (default: 1 running, 4 waiting, results kept 15 minutes; a
-   * finished job holds its quantized model until then, or until DELETE).
-   */
-  readonly queueOptions?: JobQueueOptions;
-  /** Upload limits (defaults: {@linkcode DEFAULT_UPLOAD_LIMITS}). */
-  readonly limits?: Partial<UploadLimits>;
   /** Models of at most this many bytes answer 200 directly; larger ones 202 (default 8 MiB). */
   readonly syncMaxModelBytes?: number;
 }
@@ -67,28 +55,20 @@ export const DEFAULT_SYNC_MAX_MODEL_BYTES = 8 * 1024 * 1024;
  * ```
  */
 export function createApp(deps: QuantizeServiceDeps): OpenAPIHono {
-  const queue = deps.queue ?? new JobQueue<QuantizationResult>({
-    describeError: toJobError,
+  return createServiceApp(deps, {
+    service: "quantize",
     jobName: "quantization",
-    ...deps.queueOptions,
-  });
-  const app = new OpenAPIHono();
-  addHealthRoute(app, "quantize", queue);
-  addQuantizationRoutes(app, {
-    quantize: deps.quantize,
-    loadDataset: deps.loadDataset,
-    queue,
-    limits: Object.freeze({ ...DEFAULT_UPLOAD_LIMITS, ...deps.limits }),
-    syncMaxModelBytes: deps.syncMaxModelBytes ?? DEFAULT_SYNC_MAX_MODEL_BYTES,
-  });
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
     info: {
       title: "ModelPress quantize service",
-      version: "0.1.0",
       description: "Quantization of ONNX models (linear, dynamic, static, log, k-means) by recipe.",
     },
+    addRoutes: (app, queue) =>
+      addQuantizationRoutes(app, {
+        quantize: deps.quantize,
+        loadDataset: deps.loadDataset,
+        queue,
+        limits: Object.freeze({ ...DEFAULT_UPLOAD_LIMITS, ...deps.limits }),
+        syncMaxModelBytes: deps.syncMaxModelBytes ?? DEFAULT_SYNC_MAX_MODEL_BYTES,
+      }),
   });
-  handleErrors(app);
-  return app;
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { type ErrorBody, errorOf, postForm } from "../../packages/http/_testing.ts";
 import { JobQueue } from "@modelpress/http";
 import { createApp, type QuantizeServiceDeps } from "./app.ts";
 import type { QuantizationResult } from "./routes/quantizations.ts";
@@ -13,10 +14,6 @@ import {
 } from "./_testing.ts";
 
 const MLP = await Deno.readFile(MLP_PATH);
-
-interface ErrorBody {
-  error: { code: string; message: string; details?: Record<string, unknown> };
-}
 
 interface QuantizationBody {
   id: string;
@@ -43,17 +40,7 @@ function post(
   parts: QuantizationFormParts,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  return Promise.resolve(
-    app.request("/v1/quantizations", { method: "POST", body: quantizationForm(parts), headers }),
-  );
-}
-
-async function errorOf(res: Response, status: number): Promise<ErrorBody["error"]> {
-  const body = await res.json() as ErrorBody;
-  assert.equal(res.status, status, JSON.stringify(body));
-  assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
-  assert.equal(typeof body.error.message, "string");
-  return body.error;
+  return postForm(app, "/v1/quantizations", quantizationForm(parts), headers);
 }
 
 Deno.test("GET /health answers 200 naming the quantize service", async () => {

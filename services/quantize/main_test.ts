@@ -1,25 +1,13 @@
 // The service over a real socket: Deno.serve on port 0, and main.ts as `deno task start` runs it.
 import assert from "node:assert/strict";
 import { loadDataset } from "@modelpress/evaluate";
-import { freePort } from "../../test/support/free_port.ts";
+import { healthStatus, withMain, withServer } from "../../test/support/serve.ts";
 import { createApp } from "./app.ts";
 import { quantizeInWorker } from "./quantize_in_worker.ts";
 import { fakeLoadDataset, fakeResult, MLP_PATH, pollUntil, quantizationForm } from "./_testing.ts";
 
 const MLP = await Deno.readFile(MLP_PATH);
 const CNN = await Deno.readFile(new URL("../../test/fixtures/mnist_cnn.onnx", import.meta.url));
-
-async function withServer(
-  app: ReturnType<typeof createApp>,
-  fn: (base: string) => Promise<void>,
-): Promise<void> {
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
-  try {
-    await fn(`http://127.0.0.1:${server.addr.port}`);
-  } finally {
-    await server.shutdown();
-  }
-}
 
 const fakeApp = (): ReturnType<typeof createApp> =>
   createApp({
@@ -133,28 +121,8 @@ Deno.test("quantize service over a socket: a static quantization job in a worker
 });
 
 Deno.test("main.ts serves on PORT and answers /health", async () => {
-  const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("./main.ts", import.meta.url).pathname],
-    env: { PORT: String(port) },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  try {
-    let status = 0;
-    for (let i = 0; i < 300 && status !== 200; i++) {
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/health`);
-        status = res.status;
-        await res.body?.cancel();
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+  await withMain(new URL("./main.ts", import.meta.url), async (base) => {
+    const status = await healthStatus(base);
     assert.equal(status, 200);
-  } finally {
-    child.kill("SIGTERM");
-    await child.status;
-    await child.stderr.cancel();
-  }
+  });
 });

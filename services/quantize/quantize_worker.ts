@@ -5,9 +5,9 @@
  * @module
  */
 import type { Dataset } from "@modelpress/evaluate";
-import type { ProgressUpdate } from "@modelpress/http";
+import { serveInWorker } from "@modelpress/http";
 import type { QuantizeRecipe } from "@modelpress/quantize";
-import { quantizeBytes, type QuantizedModel } from "./quantize_bytes.ts";
+import { quantizeBytes } from "./quantize_bytes.ts";
 
 /** What the main thread posts. */
 export interface WorkerRequest {
@@ -19,28 +19,9 @@ export interface WorkerRequest {
   readonly dataset: Dataset | undefined;
 }
 
-/** What the worker posts back. */
-export type WorkerMessage =
-  | { readonly type: "progress"; readonly progress: ProgressUpdate }
-  | { readonly type: "result"; readonly result: QuantizedModel }
-  | { readonly type: "error"; readonly name: string; readonly message: string };
-
-const scope = globalThis as unknown as {
-  onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null;
-  postMessage(message: WorkerMessage, transfer?: Transferable[]): void;
-};
-
-scope.onmessage = async (event: MessageEvent<WorkerRequest>): Promise<void> => {
-  const { model, recipe, dataset } = event.data;
-  try {
-    const result = await quantizeBytes(model, recipe, {
-      ...(dataset && { dataset }),
-      onProgress: (progress) => scope.postMessage({ type: "progress", progress }),
-    });
-    // The model's bytes move to the main thread instead of being copied.
-    scope.postMessage({ type: "result", result }, [result.model.buffer as ArrayBuffer]);
-  } catch (e) {
-    const error = e instanceof Error ? e : new Error(String(e));
-    scope.postMessage({ type: "error", name: error.name, message: error.message });
-  }
-};
+serveInWorker(
+  ({ model, recipe, dataset }: WorkerRequest, onProgress) =>
+    quantizeBytes(model, recipe, { ...(dataset && { dataset }), onProgress }),
+  // The model's bytes move to the main thread instead of being copied.
+  (result) => [result.model.buffer as ArrayBuffer],
+);

@@ -14,10 +14,12 @@
  * ```
  * @module
  */
+export * from "./fake_load_dataset.ts";
 export * from "./free_port.ts";
 export * from "./is_alive.ts";
 export * from "./poll_until.ts";
 export * from "./prng.ts";
 export * from "./run_model.ts";
+export * from "./serve.ts";
 export * from "./silero.ts";
 export * from "./temp_dir.ts";

@@ -13,15 +13,15 @@ import type {
 } from "@modelpress/evaluate";
 import { decodeModel, OnnxParseError } from "@modelpress/onnx";
 import {
+  addJobRoutes,
+  answerJob,
   ApiError,
   errorResponses as describeErrors,
   type FormPart,
-  JobParamsSchema,
   type JobQueue,
-  type JobSnapshot,
+  type JobRoutesOptions,
   prefersAsync,
   readMultipart,
-  sendJson,
 } from "@modelpress/http";
 import {
   CreateEvaluationFormSchema,
@@ -113,37 +113,21 @@ const createEvaluationRoute = createRoute({
   },
 });
 
-const getEvaluationRoute = createRoute({
-  method: "get",
-  path: "/v1/evaluations/{id}",
-  summary: "Status, progress and result of an evaluation",
-  request: { params: JobParamsSchema },
-  responses: {
-    200: { description: "The evaluation", content: evaluationContent },
-    ...errorResponses(404),
+const jobRoutes = (queue: JobQueue<EvaluationReport>): JobRoutesOptions<EvaluationReport> => ({
+  queue,
+  path: "/v1/evaluations",
+  jobName: "evaluation",
+  failedCode: "evaluation_failed",
+  schema: EvaluationSchema,
+  errorResponses,
+  docs: {
+    get: "Status, progress and result of an evaluation",
+    getResponse: "The evaluation",
+    cancel: "Cancel an evaluation",
+    cancelDescription: "A queued job is cancelled at once (200); a running one is signalled and " +
+      "stops between batches (202; poll until status is cancelled).",
+    delete: "Cancel an evaluation if it runs, and forget it",
   },
-});
-
-const cancelEvaluationRoute = createRoute({
-  method: "post",
-  path: "/v1/evaluations/{id}/cancel",
-  summary: "Cancel an evaluation",
-  description: "A queued job is cancelled at once (200); a running one is signalled and stops " +
-    "between batches (202; poll until status is cancelled).",
-  request: { params: JobParamsSchema },
-  responses: {
-    200: { description: "Cancelled", content: evaluationContent },
-    202: { description: "Cancellation requested", content: evaluationContent },
-    ...errorResponses(404, 409),
-  },
-});
-
-const deleteEvaluationRoute = createRoute({
-  method: "delete",
-  path: "/v1/evaluations/{id}",
-  summary: "Cancel an evaluation if it runs, and forget it",
-  request: { params: JobParamsSchema },
-  responses: { 204: { description: "Forgotten" }, ...errorResponses(404) },
 });
 
 /**
@@ -169,39 +153,12 @@ const deleteEvaluationRoute = createRoute({
  * ```
  */
 export function addEvaluationRoutes(app: OpenAPIHono, context: EvaluationRoutesContext): void {
-  const { queue } = context;
   // The upload is streamed by readMultipart, so the route is only described here, not validated
   // by zod-openapi's form validator (which would buffer the whole body first).
   app.openAPIRegistry.register("EvaluationOptions", EvaluationOptionsSchema);
   app.openAPIRegistry.registerPath(createEvaluationRoute);
   app.post("/v1/evaluations", (c) => createEvaluation(c, context));
-
-  app.openAPIRegistry.registerPath(getEvaluationRoute);
-  app.get("/v1/evaluations/:id", (c) => sendJson(c, found(queue.get(c.req.param("id")), c), 200));
-
-  app.openAPIRegistry.registerPath(cancelEvaluationRoute);
-  app.post("/v1/evaluations/:id/cancel", (c) => {
-    const before = found(queue.get(c.req.param("id")), c);
-    if (before.status === "succeeded" || before.status === "failed") {
-      throw new ApiError(
-        `Cannot cancel evaluation '${before.id}': it has already ${before.status}`,
-        {
-          status: 409,
-          code: "conflict",
-          details: { status: before.status },
-        },
-      );
-    }
-    const after = found(queue.cancel(before.id), c);
-    return sendJson(c, after, after.status === "cancelled" ? 200 : 202);
-  });
-
-  app.openAPIRegistry.registerPath(deleteEvaluationRoute);
-  app.delete("/v1/evaluations/:id", (c) => {
-    const id = c.req.param("id");
-    if (!queue.delete(id)) found(undefined, c);
-    return c.body(null, 204);
-  });
+  addJobRoutes(app, jobRoutes(context.queue));
 }
 
 async function createEvaluation(c: Context, context: EvaluationRoutesContext): Promise<Response> {
@@ -250,24 +207,7 @@ async function createEvaluation(c: Context, context: EvaluationRoutesContext): P
   const sync = !prefersAsync(c.req.header("prefer")) &&
     estimateInferences(dataset, options, reference !== undefined) <= context.syncMaxInferences;
   const job = queue.submit(({ signal, onProgress }) => task(signal, onProgress));
-  const location = `/v1/evaluations/${job.id}`;
-  if (!sync) {
-    c.header("Location", location);
-    return sendJson(c, found(queue.get(job.id), c), 202);
-  }
-  // Direct answers are small by definition; reading request.signal to cancel them when the client
-  // hangs up would make Deno.serve log a warning about its legacy abort behaviour on every one.
-  const final = await job.finished;
-  if (final.status === "succeeded") {
-    c.header("Content-Location", location);
-    return sendJson(c, final, 200);
-  }
-  const error = final.error ?? { code: "conflict", message: "The evaluation was cancelled" };
-  throw new ApiError(error.message, {
-    status: error.code === "internal" ? 500 : error.code === "conflict" ? 409 : 422,
-    code: error.code === "internal" || error.code === "conflict" ? error.code : "evaluation_failed",
-    details: { ...error.details, evaluation: final.id },
-  });
+  return answerJob(c, jobRoutes(queue), job, sync);
 }
 
 interface EvaluationInput {
@@ -411,19 +351,6 @@ function estimateInferences(
   // A budget without a run count runs for as long as the budget: count a run per millisecond.
   const runs = latency?.runs ?? latency?.budgetMs ?? DEFAULT_LATENCY.runs;
   return pass + (warmup + runs) * (latency?.batchSize ?? DEFAULT_LATENCY.batchSize);
-}
-
-function found<T>(snapshot: JobSnapshot<T> | undefined, c: Context): JobSnapshot<T> {
-  if (snapshot === undefined) {
-    throw new ApiError(
-      `Cannot find evaluation '${c.req.param("id")}': no such job, or it expired`,
-      {
-        status: 404,
-        code: "not_found",
-      },
-    );
-  }
-  return snapshot;
 }
 
 function badField(field: string, why: string): ApiError {

@@ -7,15 +7,18 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Dataset, DatasetSource, LoadDatasetOptions } from "@modelpress/evaluate";
 import {
+  addJobRoutes,
+  answerJob,
   ApiError,
   errorResponses as describeErrors,
+  findJob,
   type FormPart,
   JobParamsSchema,
   type JobQueue,
+  type JobRoutesOptions,
   type JobSnapshot,
   prefersAsync,
   readMultipart,
-  sendJson,
   zodErrorToApiError,
 } from "@modelpress/http";
 import { decodeModel, OnnxParseError } from "@modelpress/onnx";
@@ -116,17 +119,6 @@ const createQuantizationRoute = createRoute({
   },
 });
 
-const getQuantizationRoute = createRoute({
-  method: "get",
-  path: "/v1/quantizations/{id}",
-  summary: "Status, progress and result of a quantization",
-  request: { params: JobParamsSchema },
-  responses: {
-    200: { description: "The quantization", content: quantizationContent },
-    ...errorResponses(404),
-  },
-});
-
 const getModelRoute = createRoute({
   method: "get",
   path: "/v1/quantizations/{id}/model",
@@ -143,26 +135,25 @@ const getModelRoute = createRoute({
   },
 });
 
-const cancelQuantizationRoute = createRoute({
-  method: "post",
-  path: "/v1/quantizations/{id}/cancel",
-  summary: "Cancel a quantization",
-  description: "A queued job is cancelled at once (200); a running one is stopped (its worker " +
-    "is terminated) and reported cancelled shortly after (202; poll until status is cancelled).",
-  request: { params: JobParamsSchema },
-  responses: {
-    200: { description: "Cancelled", content: quantizationContent },
-    202: { description: "Cancellation requested", content: quantizationContent },
-    ...errorResponses(404, 409),
+const jobRoutes = (
+  queue: JobQueue<QuantizationResult>,
+): JobRoutesOptions<QuantizationResult> => ({
+  queue,
+  path: "/v1/quantizations",
+  jobName: "quantization",
+  failedCode: "quantization_failed",
+  view,
+  schema: QuantizationSchema,
+  errorResponses,
+  docs: {
+    get: "Status, progress and result of a quantization",
+    getResponse: "The quantization",
+    cancel: "Cancel a quantization",
+    cancelDescription: "A queued job is cancelled at once (200); a running one is stopped (its " +
+      "worker is terminated) and reported cancelled shortly after (202; poll until status is " +
+      "cancelled).",
+    delete: "Cancel a quantization if it runs, and forget it (and its model)",
   },
-});
-
-const deleteQuantizationRoute = createRoute({
-  method: "delete",
-  path: "/v1/quantizations/{id}",
-  summary: "Cancel a quantization if it runs, and forget it (and its model)",
-  request: { params: JobParamsSchema },
-  responses: { 204: { description: "Forgotten" }, ...errorResponses(404) },
 });
 
 /**
@@ -191,22 +182,16 @@ export function addQuantizationRoutes(
   app: OpenAPIHono,
   context: QuantizationRoutesContext,
 ): void {
-  const { queue } = context;
+  const routes = jobRoutes(context.queue);
   // The upload is streamed by readMultipart, so the route is only described here, not validated
   // by zod-openapi's form validator (which would buffer the whole body first).
   app.openAPIRegistry.register("QuantizeRecipe", QuantizeRecipeSchema);
   app.openAPIRegistry.registerPath(createQuantizationRoute);
   app.post("/v1/quantizations", (c) => createQuantization(c, context));
 
-  app.openAPIRegistry.registerPath(getQuantizationRoute);
-  app.get(
-    "/v1/quantizations/:id",
-    (c) => sendJson(c, view(found(queue.get(c.req.param("id")), c)), 200),
-  );
-
   app.openAPIRegistry.registerPath(getModelRoute);
   app.get("/v1/quantizations/:id/model", (c) => {
-    const job = found(queue.get(c.req.param("id")), c);
+    const job = findJob(routes, c.req.param("id"));
     if (job.result === undefined) {
       throw new ApiError(
         `Cannot download the model of quantization '${job.id}': it is ${job.status}` +
@@ -221,25 +206,7 @@ export function addQuantizationRoutes(
       "Content-Disposition": `attachment; filename="${filename}"`,
     });
   });
-
-  app.openAPIRegistry.registerPath(cancelQuantizationRoute);
-  app.post("/v1/quantizations/:id/cancel", (c) => {
-    const before = found(queue.get(c.req.param("id")), c);
-    if (before.status === "succeeded" || before.status === "failed") {
-      throw new ApiError(
-        `Cannot cancel quantization '${before.id}': it has already ${before.status}`,
-        { status: 409, code: "conflict", details: { status: before.status } },
-      );
-    }
-    const after = found(queue.cancel(before.id), c);
-    return sendJson(c, view(after), after.status === "cancelled" ? 200 : 202);
-  });
-
-  app.openAPIRegistry.registerPath(deleteQuantizationRoute);
-  app.delete("/v1/quantizations/:id", (c) => {
-    if (!queue.delete(c.req.param("id"))) found(undefined, c);
-    return c.body(null, 204);
-  });
+  addJobRoutes(app, routes);
 }
 
 async function createQuantization(
@@ -296,26 +263,9 @@ async function createQuantization(
       });
     }
   });
-  const location = `/v1/quantizations/${job.id}`;
   const sync = !prefersAsync(c.req.header("prefer")) &&
     model.bytes.length <= context.syncMaxModelBytes;
-  if (!sync) {
-    c.header("Location", location);
-    return sendJson(c, view(found(queue.get(job.id), c)), 202);
-  }
-  const final = await job.finished;
-  if (final.status === "succeeded") {
-    c.header("Content-Location", location);
-    return sendJson(c, view(final), 200);
-  }
-  const error = final.error ?? { code: "conflict", message: "The quantization was cancelled" };
-  throw new ApiError(error.message, {
-    status: error.code === "internal" ? 500 : error.code === "conflict" ? 409 : 422,
-    code: error.code === "internal" || error.code === "conflict"
-      ? error.code
-      : "quantization_failed",
-    details: { ...error.details, quantization: final.id },
-  });
+  return answerJob(c, jobRoutes(queue), job, sync);
 }
 
 /** A job as clients see it: the report and the model's URL, never the model's bytes. */
@@ -425,16 +375,6 @@ function quantizedName(filename: string | undefined): string {
   const base = (filename ?? "model.onnx").split(/[\\/]/).pop()!.replace(/[^\w.-]/g, "_")
     .replace(/\.onnx$/i, "");
   return `${base || "model"}.quantized.onnx`;
-}
-
-function found<T>(snapshot: JobSnapshot<T> | undefined, c: Context): JobSnapshot<T> {
-  if (snapshot === undefined) {
-    throw new ApiError(
-      `Cannot find quantization '${c.req.param("id")}': no such job, or it expired`,
-      { status: 404, code: "not_found" },
-    );
-  }
-  return snapshot;
 }
 
 function badField(field: string, why: string): ApiError {
