@@ -14,4 +14,3 @@ export * from "./app.ts";
 export * from "./quantize_bytes.ts";
 export * from "./quantize_in_worker.ts";
 export * from "./routes/quantizations.ts";
-export * from "./schemas.ts";
