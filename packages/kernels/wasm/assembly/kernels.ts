@@ -188,18 +188,18 @@ export function reduceBlocked(
 const MAGIC: f32 = 12582912.0;
 const MAGIC_BITS: i32 = 0x4b400000;
 
-@inline function quantizeVector(v: v128, s: v128, zi: v128, lo: v128, hi: v128): v128 {
+@inline function quantizeVector(v: v128, s: v128, zb: v128, lo: v128, hi: v128): v128 {
   let t = f32x4.div(v, s);
   t = v128.and(t, f32x4.eq(t, t));
   t = f32x4.pmax(f32x4.pmin(t, hi), lo);
-  const r = f32x4.add(t, f32x4.splat(MAGIC));
-  return i32x4.add(i32x4.sub(r, i32x4.splat(MAGIC_BITS)), zi);
+  // zb = MAGIC_BITS - zero point: one subtraction removes the offset and adds the zero point.
+  return i32x4.sub(f32x4.add(t, f32x4.splat(MAGIC)), zb);
 }
 
 // As quantizeVector with a zero point per lane.
 @inline function quantizeLanes(v: v128, s: v128, zi: v128, qmin: v128, qmax: v128): v128 {
   const zf = f32x4.convert_i32x4_s(zi);
-  return quantizeVector(v, s, zi, f32x4.sub(qmin, zf), f32x4.sub(qmax, zf));
+  return quantizeVector(v, s, i32x4.sub(i32x4.splat(MAGIC_BITS), zi), f32x4.sub(qmin, zf), f32x4.sub(qmax, zf));
 }
 
 @inline function quantizeScalar(v: f32, s: f32, z: f32, lo: f32, hi: f32): i32 {
@@ -233,7 +233,7 @@ const MAGIC_BITS: i32 = 0x4b400000;
   signed: bool, wide: bool, x: usize, y: usize, n: i32, scale: f32, zero: i32, qmin: f32, qmax: f32,
 ): void {
   const s = f32x4.splat(scale);
-  const z = i32x4.splat(zero);
+  const z = i32x4.splat(MAGIC_BITS - zero);
   const lo = f32x4.splat(qmin - <f32>zero);
   const hi = f32x4.splat(qmax - <f32>zero);
   let i = 0;
