@@ -13,6 +13,7 @@
  */
 export * from "./accuracy.ts";
 export * from "./dataset.ts";
+export * from "./dataset_feeds.ts";
 export * from "./evaluate_model.ts";
 export * from "./fidelity.ts";
 export * from "./latency.ts";

@@ -3,20 +3,15 @@
  * float model runs once, its outputs are kept, and each variant is compared with them.
  * @module
  */
-import {
-  decodeModel,
-  float16ToFloat32,
-  float32ToFloat16,
-  type GraphProto,
-  TensorProto_DataType,
-} from "@modelpress/onnx";
+import { decodeModel, float16ToFloat32 } from "@modelpress/onnx";
 import {
   createSession,
   type Dataset,
+  DatasetFeedError,
+  datasetFeeds,
   FidelityMeter,
-  type NumericArray,
+  planDatasetFeeds,
   runSession,
-  Tensor,
   type TensorMap,
 } from "@modelpress/evaluate";
 
@@ -29,22 +24,6 @@ export interface OutputFidelity {
   /** Fraction of samples whose argmax agrees with the float model's. */
   readonly agreement: number;
 }
-
-interface InputPlan {
-  readonly input: string;
-  readonly array: Dataset["inputs"][string];
-  readonly type: "float32" | "float16" | "int64" | "int32";
-  readonly sampleShape: readonly number[];
-  readonly sampleSize: number;
-}
-
-const T = TensorProto_DataType;
-const FEED_TYPES: Readonly<Record<number, InputPlan["type"]>> = {
-  [T.FLOAT]: "float32",
-  [T.FLOAT16]: "float16",
-  [T.INT64]: "int64",
-  [T.INT32]: "int32",
-};
 
 /** Compares variants of one model with it on a fixed sample (see the module doc). */
 export class OutputFidelityProbe {
@@ -102,7 +81,7 @@ export class OutputFidelityProbe {
       );
     }
     const samples = Math.min(dataset.count, options.samples);
-    const plans = planInputs(dataset, graph);
+    const plans = inPrecisionWords(() => planDatasetFeeds(dataset, graph));
     const batches: TensorMap[] = [];
     for (let start = 0; start < samples; start += options.batchSize) {
       const picks: number[] = [];
@@ -110,7 +89,7 @@ export class OutputFidelityProbe {
         // Spread over the dataset: a dataset sorted by class is sampled across classes.
         picks.push(Math.floor((i * dataset.count) / samples));
       }
-      batches.push(batchFeeds(dataset, plans, picks));
+      batches.push(inPrecisionWords(() => datasetFeeds(dataset, plans, picks)));
     }
     const probe = new OutputFidelityProbe(batches, [], output, samples);
     const reference = await probe.#run(model);
@@ -156,70 +135,14 @@ export class OutputFidelityProbe {
   }
 }
 
-/** Matches dataset arrays to the graph's inputs as `evaluateModel` does. */
-function planInputs(dataset: Dataset, graph: GraphProto): InputPlan[] {
-  const inits = new Set(graph.initializer.map((t) => t.name));
-  const inputs = graph.input.filter((v) => !inits.has(v.name));
-  const arrays = Object.keys(dataset.inputs);
-  const single = arrays.length === 1 && inputs.length === 1;
-  return inputs.map((info) => {
-    const t = info.type?.value.case === "tensorType" ? info.type.value.value : undefined;
-    const arrayName = single ? arrays[0]! : info.name;
-    const array = dataset.inputs[arrayName];
-    if (array === undefined) {
-      throw new TypeError(
-        `Cannot assign precision: the dataset has no array for model input '${info.name}' ` +
-          `(dataset inputs: ${arrays.join(", ")})`,
-      );
+/** Runs `f`, rethrowing a dataset that does not fit the model in precision assignment's words. */
+function inPrecisionWords<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof DatasetFeedError) {
+      throw new TypeError(`Cannot assign precision: ${e.reason}`, { cause: e });
     }
-    const type = FEED_TYPES[t?.elemType ?? 0];
-    if (type === undefined) {
-      throw new TypeError(
-        `Cannot assign precision: input '${info.name}' has element type ${t?.elemType}, ` +
-          "which cannot be fed (float32, float16, int32 or int64)",
-      );
-    }
-    const own = array.shape.slice(1);
-    const ownSize = own.reduce((p, d) => p * d, 1);
-    const declared = t?.shape?.dim.slice(1).map((d) =>
-      d.value.case === "dimValue" ? Number(d.value.value) : 0
-    );
-    const fixed = declared !== undefined && declared.every((d) => d > 0) ? declared : undefined;
-    const sampleShape = dataset.preprocess?.sampleShape ?? fixed ?? own;
-    const sampleSize = sampleShape.reduce((p, d) => p * d, 1);
-    if (sampleSize !== ownSize) {
-      throw new TypeError(
-        `Cannot assign precision: input '${info.name}' takes samples of [${sampleShape}], ` +
-          `dataset array '${arrayName}' has samples of [${own}]`,
-      );
-    }
-    return { input: info.name, array, type, sampleShape, sampleSize };
-  });
-}
-
-function batchFeeds(dataset: Dataset, plans: readonly InputPlan[], picks: number[]): TensorMap {
-  const multiply = dataset.preprocess?.multiply ?? 1;
-  const offset = dataset.preprocess?.offset ?? 0;
-  const feeds: TensorMap = {};
-  for (const plan of plans) {
-    const n = plan.sampleSize;
-    const source = plan.array.data as NumericArray;
-    const values = new Float64Array(picks.length * n);
-    for (let s = 0; s < picks.length; s++) {
-      const from = picks[s]! * n;
-      for (let j = 0; j < n; j++) values[s * n + j] = Number(source[from + j]!);
-    }
-    const dims = [picks.length, ...plan.sampleShape];
-    if (plan.type === "float32" || plan.type === "float16") {
-      const f = Float32Array.from(values, (v) => v * multiply + offset);
-      feeds[plan.input] = plan.type === "float32"
-        ? new Tensor("float32", f, dims)
-        : new Tensor("float16", float32ToFloat16(f), dims);
-    } else if (plan.type === "int64") {
-      feeds[plan.input] = new Tensor("int64", BigInt64Array.from(values, (v) => BigInt(v)), dims);
-    } else {
-      feeds[plan.input] = new Tensor("int32", Int32Array.from(values), dims);
-    }
+    throw e;
   }
-  return feeds;
 }

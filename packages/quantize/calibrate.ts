@@ -7,7 +7,6 @@ import {
   decodeModel,
   encodeModel,
   float16ToFloat32,
-  float32ToFloat16,
   GraphIndex,
   type GraphProto,
   inferShapes,
@@ -18,10 +17,11 @@ import {
 import {
   createSession,
   type Dataset,
-  type NumericArray,
+  DatasetFeedError,
+  datasetFeeds,
+  planDatasetFeeds,
   runSession,
-  Tensor,
-  type TensorMap,
+  type Tensor,
 } from "@modelpress/evaluate";
 import { HistogramCollector, type HistogramData } from "./_histogram_collector.ts";
 import { WEIGHT_OPS } from "./weight_slots.ts";
@@ -178,7 +178,7 @@ export async function calibrate(
   const tensors = [...new Set(options.tensors ?? activationTensors(model))];
   const inputs = graphInputs(graph);
   const fetched = exposeTensors(graph, tensors, inputs);
-  const plans = planFeeds(dataset, inputs);
+  const plans = inCalibrationWords(() => planDatasetFeeds(dataset, graph));
   const collectors = new Map(tensors.map((name) => [name, new HistogramCollector(bins)]));
   const session = await createSession(encodeModel(copy), {
     ...(options.executionProviders === undefined
@@ -194,7 +194,7 @@ export async function calibrate(
       for (let i = start; i < Math.min(samples, start + batchSize); i++) {
         picks.push(Math.floor((i * dataset.count) / samples));
       }
-      const feeds = batchFeeds(dataset, plans, picks);
+      const feeds = inCalibrationWords(() => datasetFeeds(dataset, plans, picks));
       const outputs = fetched.length === 0
         ? {}
         : await runSession(session, feeds, { outputs: fetched });
@@ -218,20 +218,13 @@ export async function calibrate(
 interface InputInfo {
   readonly name: string;
   readonly elemType: number;
-  readonly dims: readonly (number | undefined)[] | undefined;
 }
 
 function graphInputs(graph: GraphProto): InputInfo[] {
   const inits = new Set(graph.initializer.map((t) => t.name));
   return graph.input.filter((v) => !inits.has(v.name)).map((v) => {
     const t = v.type?.value.case === "tensorType" ? v.type.value.value : undefined;
-    return {
-      name: v.name,
-      elemType: t?.elemType ?? 0,
-      dims: t?.shape?.dim.map((
-        d,
-      ) => (d.value.case === "dimValue" ? Number(d.value.value) : undefined)),
-    };
+    return { name: v.name, elemType: t?.elemType ?? 0 };
   });
 }
 
@@ -277,84 +270,16 @@ function exposeTensors(
   return fetched;
 }
 
-interface FeedPlan {
-  readonly input: string;
-  readonly array: Dataset["inputs"][string];
-  readonly type: "float32" | "float16" | "int64" | "int32";
-  readonly sampleShape: readonly number[];
-  readonly sampleSize: number;
-}
-
-const FEED_TYPES: Readonly<Record<number, FeedPlan["type"]>> = {
-  [T.FLOAT]: "float32",
-  [T.FLOAT16]: "float16",
-  [T.INT64]: "int64",
-  [T.INT32]: "int32",
-};
-
-/** Matches dataset arrays to model inputs as `evaluateModel` does. */
-function planFeeds(dataset: Dataset, inputs: readonly InputInfo[]): FeedPlan[] {
-  const arrays = Object.keys(dataset.inputs);
-  const single = arrays.length === 1 && inputs.length === 1;
-  return inputs.map((info) => {
-    const arrayName = single ? arrays[0]! : info.name;
-    const array = dataset.inputs[arrayName];
-    if (array === undefined) {
-      throw new TypeError(
-        `Cannot calibrate model: the dataset has no array for model input '${info.name}' ` +
-          `(dataset inputs: ${arrays.join(", ")})`,
-      );
+/** Runs `f`, rethrowing a dataset that does not fit the model in calibration's words. */
+function inCalibrationWords<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof DatasetFeedError) {
+      throw new TypeError(`Cannot calibrate model: ${e.reason}`, { cause: e });
     }
-    const type = FEED_TYPES[info.elemType];
-    if (type === undefined) {
-      throw new TypeError(
-        `Cannot calibrate model: input '${info.name}' has element type ${info.elemType}, ` +
-          "which calibration cannot feed (float32, float16, int32 or int64)",
-      );
-    }
-    const own = array.shape.slice(1);
-    const ownSize = own.reduce((p, d) => p * d, 1);
-    const declared = info.dims?.slice(1);
-    const fixed = declared !== undefined && declared.every((d) => d !== undefined && d > 0)
-      ? declared as number[]
-      : undefined;
-    const sampleShape = dataset.preprocess?.sampleShape ?? fixed ?? own;
-    const sampleSize = sampleShape.reduce((p, d) => p * d, 1);
-    if (sampleSize !== ownSize) {
-      throw new TypeError(
-        `Cannot calibrate model: input '${info.name}' takes samples of [${sampleShape}], ` +
-          `dataset array '${arrayName}' has samples of [${own}]`,
-      );
-    }
-    return { input: info.name, array, type, sampleShape, sampleSize };
-  });
-}
-
-function batchFeeds(dataset: Dataset, plans: readonly FeedPlan[], picks: number[]): TensorMap {
-  const multiply = dataset.preprocess?.multiply ?? 1;
-  const offset = dataset.preprocess?.offset ?? 0;
-  const feeds: TensorMap = {};
-  for (const plan of plans) {
-    const n = plan.sampleSize;
-    const source = plan.array.data as NumericArray;
-    const values = new Float64Array(picks.length * n);
-    for (let s = 0; s < picks.length; s++) {
-      const from = picks[s]! * n;
-      for (let j = 0; j < n; j++) values[s * n + j] = Number(source[from + j]!);
-    }
-    const dims = [picks.length, ...plan.sampleShape];
-    if (plan.type === "float32" || plan.type === "float16") {
-      const f = Float32Array.from(values, (v) => v * multiply + offset);
-      feeds[plan.input] = plan.type === "float32"
-        ? new Tensor("float32", f, dims)
-        : new Tensor("float16", float32ToFloat16(f), dims);
-    } else if (plan.type === "int64") {
-      feeds[plan.input] = new Tensor("int64", BigInt64Array.from(values, (v) => BigInt(v)), dims);
-    } else {
-      feeds[plan.input] = new Tensor("int32", Int32Array.from(values), dims);
-    }
+    throw e;
   }
-  return feeds;
 }
 
 function floatData(t: Tensor, name: string): ArrayLike<number> {
