@@ -3,13 +3,18 @@
  * @module
  */
 import type { QuantType } from "./kernels.ts";
-import { quantRange } from "./quant_range.ts";
+import { type QuantRange, quantRange } from "./quant_range.ts";
 import { roundHalfEven } from "./js/quantize.ts";
 
 /** Options of {@linkcode affineParams}. */
 export interface AffineParamsOptions {
   /** The integer type. */
   readonly type: QuantType;
+  /**
+   * The codes, when narrower than the type's whole range (3-bit codes in an int8 container,
+   * say): `2^bits - 1` steps from `min` to `max`. Default: the type's range.
+   */
+  readonly codes?: QuantRange;
   /**
    * Symmetric: zero point 0 (signed) or the middle code (unsigned: 2^(bits-1)), and
    * `scale = absmax / (2^(bits-1) - 1)` so that ±absmax are codes. Default: asymmetric.
@@ -49,7 +54,7 @@ export function affineParams(
   max: Float32Array,
   options: AffineParamsOptions,
 ): AffineParams {
-  const range = quantRange(options.type);
+  const range = options.codes ?? quantRange(options.type);
   if (min.length !== max.length) {
     throw new RangeError(
       `Cannot compute quantization parameters: ${min.length} minima but ${max.length} maxima`,

@@ -2,7 +2,7 @@
  * Scales and zero points of linear (affine) quantization onto a {@linkcode QuantGrid}.
  * @module
  */
-import { type AffineParams, roundHalfEven } from "@modelpress/kernels";
+import { type AffineParams, affineParams } from "@modelpress/kernels";
 import type { QuantGrid } from "./quant_grid.ts";
 
 /** Options of {@linkcode linearParams}. */
@@ -40,40 +40,9 @@ export function linearParams(
   options: LinearParamsOptions,
 ): AffineParams {
   const { grid } = options;
-  if (min.length !== max.length) {
-    throw new RangeError(
-      `Cannot compute quantization parameters: ${min.length} minima but ${max.length} maxima`,
-    );
-  }
-  const scale = new Float32Array(min.length);
-  const zeroPoint = new Int32Array(min.length);
-  const half = 2 ** (grid.bits - 1);
-  const steps = grid.qmax - grid.qmin;
-  for (let j = 0; j < min.length; j++) {
-    const a = min[j]!;
-    const b = max[j]!;
-    if (!Number.isFinite(a) || !Number.isFinite(b)) {
-      throw new RangeError(
-        `Cannot compute quantization parameters: range ${j} [${a}, ${b}] is not finite`,
-      );
-    }
-    const lo = Math.min(a, 0);
-    const hi = Math.max(b, 0);
-    if (options.symmetric === true) {
-      const s = Math.fround(Math.max(-lo, hi) / (half - 1));
-      scale[j] = s > 0 ? s : 1;
-      zeroPoint[j] = grid.signed ? 0 : half;
-      continue;
-    }
-    const s = Math.fround((hi - lo) / steps);
-    if (!(s > 0)) {
-      scale[j] = 1;
-      zeroPoint[j] = grid.signed ? 0 : grid.qmin;
-      continue;
-    }
-    scale[j] = s;
-    const z = roundHalfEven(grid.qmin - lo / s);
-    zeroPoint[j] = Math.min(grid.qmax, Math.max(grid.qmin, z));
-  }
-  return { scale, zeroPoint };
+  return affineParams(min, max, {
+    type: grid.container,
+    codes: { min: grid.qmin, max: grid.qmax, bits: grid.bits, signed: grid.signed },
+    ...(options.symmetric === undefined ? {} : { symmetric: options.symmetric }),
+  });
 }
