@@ -42,5 +42,6 @@ export interface ServiceSpec {
  */
 export const SERVICES: readonly ServiceSpec[] = Object.freeze([
   { name: "quantize", entry: "services/quantize/main.ts", port: 8101, healthPath: "/health" },
+  { name: "prune", entry: "services/prune/main.ts", port: 8102, healthPath: "/health" },
   { name: "evaluate", entry: "services/evaluate/main.ts", port: 8103, healthPath: "/health" },
 ]);

@@ -12,6 +12,7 @@ import type { Command } from "./command.ts";
 import { convertCommand } from "./commands/convert.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { inspectCommand } from "./commands/inspect.ts";
+import { pruneCommand } from "./commands/prune.ts";
 import { quantizeCommand } from "./commands/quantize.ts";
 import { formatTable } from "./format_table.ts";
 import { UsageError } from "./parse_args.ts";
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = Object.freeze([
   convertCommand,
   evalCommand,
   quantizeCommand,
+  pruneCommand,
 ]);
 
 /** Exit code for wrong usage, as in BSD's sysexits and most CLIs. */

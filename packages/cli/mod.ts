@@ -18,6 +18,7 @@ export * from "./commands/inspect.ts";
 export * from "./commands/convert.ts";
 export * from "./commands/eval.ts";
 export * from "./commands/quantize.ts";
+export * from "./commands/prune.ts";
 export * from "./parse_args.ts";
 export * from "./format_table.ts";
 export * from "./byte_size.ts";
