@@ -72,9 +72,16 @@ Deno.test("POST /v1/quantizations answers a small model directly with the report
   assert.deepEqual(bytes, MLP.slice(0, bytes.length));
 });
 
-Deno.test("POST /v1/quantizations passes the validated recipe and calibration data on", async () => {
+Deno.test("POST /v1/quantizations passes the validated recipe and train-split calibration data on", async () => {
   const quantizer = controlledQuantizer();
-  const app = appWith({ quantize: quantizer.quantize });
+  const loads: unknown[] = [];
+  const app = appWith({
+    quantize: quantizer.quantize,
+    loadDataset: (source, options) => {
+      loads.push(options);
+      return fakeLoadDataset()(source);
+    },
+  });
   const recipe = {
     method: "static",
     calibration: { method: "percentile", percentile: 99.9, samples: 64 },
@@ -89,6 +96,7 @@ Deno.test("POST /v1/quantizations passes the validated recipe and calibration da
   assert.deepEqual(call.recipe, recipe);
   assert.ok(Object.isFrozen(call.recipe), "validateRecipe's frozen copy");
   assert.equal(call.options.dataset?.name, "mnist");
+  assert.deepEqual(loads, [{ split: "train" }], "built-in MNIST calibrates on its train split");
   assert.ok(call.options.signal instanceof AbortSignal);
 });
 

@@ -16,7 +16,6 @@
  * terminal and the input is large (or calibration data is run).
  * @module
  */
-import { loadDataset } from "@modelpress/evaluate";
 import { type ModelProto, readModel, writeModel } from "@modelpress/onnx";
 import {
   type ChannelGroup,
@@ -178,9 +177,7 @@ async function runPrune(args: readonly string[], io: CliIo): Promise<number> {
   // `modelpress eval --dataset mnist` reads) stays fair.
   const dataset = calibrationArg === undefined
     ? undefined
-    : calibrationArg === "mnist"
-    ? await loadDataset("mnist", { split: "train" })
-    : await readDataset(calibrationArg, "read calibration dataset");
+    : await readDataset(calibrationArg, "read calibration dataset", { split: "train" });
 
   const { size: inputBytes } = await statInputFile("prune", input);
   const started = performance.now();

@@ -162,7 +162,7 @@ async function runQuantize(args: readonly string[], io: CliIo): Promise<number> 
   }
   const dataset = calibrationArg === undefined
     ? undefined
-    : await readDataset(calibrationArg, "read calibration dataset");
+    : await readDataset(calibrationArg, "read calibration dataset", { split: "train" });
 
   const { size: inputBytes } = await statInputFile("quantize", input);
   const started = performance.now();
