@@ -31,3 +31,4 @@ export * from "./opset.ts";
 export * from "./raise_opset.ts";
 export * from "./shapes.ts";
 export * from "./infer_shapes.ts";
+export * from "./sparse_storage.ts";

@@ -24,7 +24,16 @@ export * from "./random_pruning.ts";
 export * from "./nm_pruning.ts";
 export * from "./wanda.ts";
 export * from "./activation_norms.ts";
-export * from "./sparse_storage.ts";
+// The sparse storage lives in @modelpress/onnx (quantization reads it too); re-exported here.
+export {
+  densifyStorage,
+  type DensifyStorageResult,
+  SPARSE_STORAGE_MARK,
+  type SparseTensorReport,
+  sparsifyStorage,
+  type SparsifyStorageOptions,
+  type SparsifyStorageResult,
+} from "@modelpress/onnx";
 export * from "./report.ts";
 export * from "./prune_model.ts";
 export * from "./structured_types.ts";

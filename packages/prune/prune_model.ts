@@ -16,7 +16,7 @@ import { pruneNm } from "./nm_pruning.ts";
 import { pruneWanda } from "./wanda.ts";
 import { randomScores } from "./_random.ts";
 import { activationNorms } from "./activation_norms.ts";
-import { type SparseTensorReport, sparsifyStorage } from "./sparse_storage.ts";
+import { type SparseTensorReport, sparsifyStorage } from "@modelpress/onnx";
 import {
   countNonzero,
   countParameters,

@@ -6,7 +6,7 @@
 import { elementCount, type GraphProto, tensorData, TensorProto_DataType } from "@modelpress/onnx";
 import type { PruneRecipe } from "./recipe.ts";
 import type { SkippedWeight } from "./prunable_weights.ts";
-import type { SparseTensorReport } from "./sparse_storage.ts";
+import type { SparseTensorReport } from "@modelpress/onnx";
 
 /** The report's schema tag. */
 export const PRUNE_REPORT_SCHEMA = "modelpress.prune/1";

@@ -8,6 +8,7 @@
  */
 import {
   attrInt,
+  densifyStorage,
   encodedModelSize,
   float16ToFloat32,
   float32ToFloat16,
@@ -18,6 +19,7 @@ import {
   type NodeProto,
   opsetVersion,
   raiseOpset,
+  sparsifyStorage,
   tensorData,
   type TensorProto,
   TensorProto_DataType,
@@ -148,6 +150,9 @@ export async function quantizeModel(
     throw new TypeError("Cannot quantize model: it imports no default-domain opset");
   }
   const before = encodedModelSize(model);
+  // Weights kept in sparse storage (a pruned model) are rebuilt by nodes: quantization needs
+  // them as constants, so they become dense here and are stored sparsely again at the end.
+  const sparseWeights = densifyStorage(model).tensors;
   let items = planModel(model, valid);
   // Calibration runs the float model, before anything changes.
   const wanted = [...staticActivations(items).keys()];
@@ -388,6 +393,9 @@ export async function quantizeModel(
         weights,
       };
     });
+    const sparse = sparseWeights.length === 0
+      ? undefined
+      : sparsifyStorage(model).tensors.filter((t) => t.sparse).map((t) => t.name);
     const after = encodedModelSize(model);
     const report: QuantizationReport = {
       recipe: valid,
@@ -397,6 +405,9 @@ export async function quantizeModel(
       nodes,
       ...(calibration === undefined ? {} : { activations: activationReports, calibration }),
       size: { before, after, ratio: after / before },
+      ...(sparse === undefined
+        ? {}
+        : { sparseStorage: { densified: sparseWeights, stored: sparse } }),
       timeMs: { total: performance.now() - started, numeric },
     };
     return { model, report };

@@ -155,6 +155,15 @@ export interface QuantizationReport {
   readonly calibration?: CalibrationReport;
   /** Serialized model bytes before and after, and their ratio. */
   readonly size: { readonly before: number; readonly after: number; readonly ratio: number };
+  /**
+   * Present when the model came with weights in sparse storage (`sparsifyStorage`, a pruned
+   * model): they were made dense to be quantized (`densified`) and the result stored sparsely
+   * again where that is smaller (`stored`: the tensors now sparse, codes included).
+   */
+  readonly sparseStorage?: {
+    readonly densified: readonly string[];
+    readonly stored: readonly string[];
+  };
   /** Milliseconds: the whole call, and the numeric part of it. */
   readonly timeMs: { readonly total: number; readonly numeric: number };
 }

@@ -11,15 +11,14 @@ import {
   setTensorData,
   tensorData,
   TensorProto_DataType as T,
-} from "@modelpress/onnx";
+} from "./mod.ts";
+import { densifyStorage, SPARSE_STORAGE_MARK, sparsifyStorage } from "./sparse_storage.ts";
 import { createKernels } from "@modelpress/kernels";
 import { loadMnist, Tensor } from "@modelpress/evaluate";
 import { quantizeModel } from "@modelpress/quantize";
 import { runModel } from "../../test/support/run_model.ts";
 import { seededFloats } from "../../test/support/prng.ts";
-import { densifyStorage, SPARSE_STORAGE_MARK, sparsifyStorage } from "./sparse_storage.ts";
-import { findPrunableWeights } from "./prunable_weights.ts";
-import { pruneMagnitude } from "./magnitude.ts";
+import { findPrunableWeights, pruneMagnitude } from "@modelpress/prune";
 
 const kernels = await createKernels({ backend: "js" });
 const MLP = await Deno.readFile("test/fixtures/mnist_mlp.onnx");

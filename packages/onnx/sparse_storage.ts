@@ -18,22 +18,17 @@
  * @module
  */
 import {
-  attrInt,
-  elementCount,
-  encodedModelSize,
-  GraphIndex,
-  makeGraph,
-  makeModel,
-  makeNode,
-  makeTensor,
   type ModelProto,
   type NodeProto,
-  opsetVersion,
-  tensorData,
   type TensorProto,
   TensorProto_DataType,
-  UniqueNames,
-} from "@modelpress/onnx";
+} from "./_gen/onnx_pb.ts";
+import { attrInt, makeGraph, makeModel, makeNode, makeTensor } from "./build.ts";
+import { encodedModelSize } from "./codec.ts";
+import { elementCount, tensorData } from "./tensor.ts";
+import { GraphIndex } from "./graph_index.ts";
+import { opsetVersion } from "./opset.ts";
+import { UniqueNames } from "./unique_names.ts";
 
 /** The doc string that marks the last node of a sparse encoding (see {@linkcode densifyStorage}). */
 export const SPARSE_STORAGE_MARK = "modelpress.sparse/1";
@@ -111,7 +106,7 @@ const SUPPORTED: ReadonlyMap<number, string> = new Map([
  * @example
  * ```ts
  * import { decodeModel, encodeModel } from "@modelpress/onnx";
- * import { sparsifyStorage } from "@modelpress/prune";
+ * import { sparsifyStorage } from "@modelpress/onnx";
  * const model = decodeModel(await Deno.readFile("pruned.onnx"));
  * const { bytesBefore, bytesAfter } = sparsifyStorage(model);
  * await Deno.writeFile("pruned_sparse.onnx", encodeModel(model));
@@ -354,7 +349,7 @@ export interface DensifyStorageResult {
  * @example
  * ```ts
  * import { decodeModel } from "@modelpress/onnx";
- * import { densifyStorage } from "@modelpress/prune";
+ * import { densifyStorage } from "@modelpress/onnx";
  * const model = decodeModel(await Deno.readFile("pruned_sparse.onnx"));
  * densifyStorage(model).tensors; // the weights, dense again
  * ```
