@@ -11,6 +11,8 @@ import {
   createKernels,
   createWebGpuKernels,
   dequantizeJs,
+  type ElementArrays,
+  type ElementType,
   histogramJs,
   type Kernels,
   log2DequantizeJs,
@@ -560,6 +562,201 @@ for (const { name: backend, kernels: k, minLength = 0 } of BACKENDS) {
       assertSameFloats(await k.fromFloat16(half), float16ToFloat32(half));
     }
   });
+
+  Deno.test(`Kernels.quantize() and dequantize() on ${backend} write into out, allocated or not, as the reference`, async () => {
+    for (const type of TYPES) {
+      for (const { name, x, options } of outCases(type)) {
+        if (x.length < minLength) continue;
+        const expected = quantizeJs(x, options);
+        const values = dequantizeJs(expected, options);
+        for (const where of WHERE[backend === "wasm" ? "wasm" : "host"]) {
+          const label = `${type} ${name} (${where})`;
+          const allocated: ReturnType<Kernels["alloc"]>[] = [];
+          const alloc = <T extends ElementType>(t: T, n: number): ElementArrays[T] => {
+            const a = k.alloc(t, n);
+            allocated.push(a);
+            return a;
+          };
+          const inputHere = where === "alloc input" || where === "alloc both";
+          const outHere = where === "alloc out" || where === "alloc both";
+          const input = inputHere ? alloc("float32", x.length) : new Float32Array(x.length);
+          input.set(x);
+          const out = outHere
+            ? alloc(type, x.length)
+            : new (expected.constructor as Uint8ArrayConstructor)(expected.length);
+          // Garbage first, so that an element (or a packed tail) left unwritten shows.
+          new Uint8Array(out.buffer, out.byteOffset, out.byteLength).fill(0x5a);
+          const got = await k.quantize(input, { ...options, out });
+          assert.equal(got, out, label);
+          assert.deepEqual(got, expected, label);
+          assert.deepEqual(input, x, `${label}: input unchanged`);
+          const back = (outHere ? alloc("float32", x.length) : new Float32Array(x.length)).fill(7);
+          assert.equal(await k.dequantize(out, { ...options, out: back }), back, label);
+          assertSameFloats(back, values, `dequantize ${label}`);
+          for (const a of allocated) k.free(a);
+        }
+      }
+    }
+  });
+
+  Deno.test(`Kernels.quantize() and dequantize() on ${backend} reject an out of the wrong class or length, or overlapping the input`, async () => {
+    const x = k.alloc("float32", 8);
+    const scale = new Float32Array([1]);
+    try {
+      await assert.rejects(() => k.quantize(x, { type: "uint8", scale, out: new Int8Array(8) }), {
+        name: "TypeError",
+        message: "Cannot quantize tensor: out is a Int8Array, expected Uint8Array",
+      });
+      await assert.rejects(
+        () => k.quantize(x, { type: "int4", scale, name: "w", out: new Uint8Array(8) }),
+        {
+          name: "RangeError",
+          message: "Cannot quantize tensor 'w': out has 8 elements, expected 4",
+        },
+      );
+      const alias = new Int8Array(x.buffer, x.byteOffset + 4, 8);
+      await assert.rejects(() => k.quantize(x, { type: "int8", scale, out: alias }), {
+        name: "RangeError",
+        message: "Cannot quantize tensor: out overlaps the input",
+      });
+      const q = new Int8Array(8);
+      await assert.rejects(
+        () => k.dequantize(q, { type: "int8", scale, out: new Float32Array(9) }),
+        {
+          name: "RangeError",
+          message: "Cannot dequantize tensor: out has 9 elements, expected 8",
+        },
+      );
+      await assert.rejects(
+        () => k.dequantize(q, { type: "int8", scale, out: new Float64Array(8) as never }),
+        {
+          name: "TypeError",
+          message: "Cannot dequantize tensor: out is a Float64Array, expected Float32Array",
+        },
+      );
+    } finally {
+      k.free(x);
+    }
+  });
+
+  Deno.test(`Kernels on ${backend} read inputs from alloc() as the reference reads ordinary arrays`, async () => {
+    for (const size of [33, 2 * 70000]) {
+      if (size < minLength) continue;
+      const plain = withSpecials(randomFloats(size, { seed: size, scale: 3 }), { seed: 9 });
+      const x = k.alloc("float32", size);
+      x.set(plain);
+      const label = `${size}`;
+      const shape = [size / (size % 2 === 0 ? 2 : 3), size % 2 === 0 ? 2 : 3];
+      for (const options of [{}, { shape, axis: 0 }, { shape, axis: 0, blockSize: 4 }]) {
+        for (const op of ["min", "absmax", "sum"] as const) {
+          const got = await k.reduce(op, x, options);
+          checkReduce(op, got, plain, options, `${op} ${label}`, sumsInFloat32(backend));
+        }
+      }
+      const hist = { bins: 13, min: -2, max: 2 };
+      assert.deepEqual(await k.histogram(x, hist), histogramJs(plain, hist), label);
+      const log2 = { bits: 4, maxExponent: 1 };
+      assert.deepEqual(await k.log2Quantize(x, log2), log2QuantizeJs(plain, log2), label);
+      const codebook = Float32Array.from([-2, -0.5, 0, 0.25, 3]);
+      assert.deepEqual(await k.codebookEncode(x, codebook), codebookEncodeJs(plain, codebook));
+      const nm = { n: 1, m: shape[1]!, shape };
+      assert.deepEqual(await k.nmMask(x, nm), nmMaskJs(plain, nm), label);
+      const selection = await k.selectMagnitude([x, plain], size);
+      assert.deepEqual(selection, selectMagnitudeJs([plain, plain], size), label);
+      const masked = plain.slice();
+      maskSmallestJs([masked], selectMagnitudeJs(masked, size >> 1));
+      assert.equal(await k.maskSmallest(x, await k.selectMagnitude(x, size >> 1)), size >> 1);
+      assertSameFloats(x, masked, `maskSmallest ${label}`);
+      k.free(x);
+    }
+  });
+
+  Deno.test(`Kernels.alloc() on ${backend} hands out zero-filled arrays of each type that outlive memory growth`, () => {
+    const kept: ReturnType<Kernels["alloc"]>[] = [];
+    for (const [type, Class, length] of ALLOC_TYPES) {
+      const a = k.alloc(type, 9);
+      assert.equal(a.constructor, Class, type);
+      assert.equal(a.length, length, type);
+      assert.deepEqual(Array.from(a), new Array(length).fill(0), type);
+      a.fill(3);
+      kept.push(a);
+    }
+    // 48 MiB more than anything before: the WASM memory must grow, and the arrays must stay.
+    const big = k.alloc("float32", 12 << 20);
+    big[big.length - 1] = 1;
+    for (const a of kept) assert.deepEqual(Array.from(a), new Array(a.length).fill(3));
+    k.free(big);
+    for (const a of kept) k.free(a);
+    // Freed memory comes back zero-filled.
+    const again = k.alloc("int8", 9);
+    assert.deepEqual(Array.from(again), new Array(9).fill(0));
+    k.free(again);
+    assert.equal(k.alloc("float32", 0).length, 0);
+  });
+
+  Deno.test(`Kernels.free() on ${backend} rejects foreign arrays, subarrays and double frees`, () => {
+    const message = "Cannot free array: it was not allocated by these kernels or was freed";
+    const a = k.alloc("float32", 16);
+    assert.throws(() => k.free(new Float32Array(16)), { name: "RangeError", message });
+    assert.throws(() => k.free(a.subarray(4)), { name: "RangeError", message });
+    k.free(a);
+    assert.throws(() => k.free(a), { name: "RangeError", message });
+    assert.throws(() => k.alloc("float32", -1), {
+      name: "RangeError",
+      message: "Cannot allocate array: count -1 is not a non-negative integer",
+    });
+    assert.throws(() => k.alloc("float64" as never, 1), {
+      name: "TypeError",
+      message: "Cannot allocate array: unknown type 'float64'",
+    });
+  });
+}
+
+/**
+ * Where the `out` test puts input and output: in ordinary arrays or in arrays from `alloc`. Only
+ * WASM reads and writes its own arrays differently (in place); elsewhere they are ordinary.
+ */
+const WHERE = {
+  wasm: ["out", "alloc out", "alloc input", "alloc both"],
+  host: ["out", "alloc both"],
+} as const;
+
+/** Each element type, the class `alloc` returns for it and the length for 9 elements. */
+const ALLOC_TYPES: readonly (readonly [ElementType, unknown, number])[] = [
+  ["float32", Float32Array, 9],
+  ["int32", Int32Array, 9],
+  ["int8", Int8Array, 9],
+  ["uint8", Uint8Array, 9],
+  ["int16", Int16Array, 9],
+  ["uint16", Uint16Array, 9],
+  ["int4", Uint8Array, 5],
+  ["uint4", Uint8Array, 5],
+  ["int2", Uint8Array, 3],
+  ["uint2", Uint8Array, 3],
+];
+
+/**
+ * The cases of the `out` test: lengths around SIMD widths, packed tails and the WASM chunk, per
+ * tensor, per axis and per block.
+ */
+function outCases(type: QuantType): { name: string; x: Float32Array; options: QuantizeOptions }[] {
+  const out: { name: string; x: Float32Array; options: QuantizeOptions }[] = [];
+  for (const n of [0, 1, 7, 33, 65536 + 17]) {
+    const x = withSpecials(randomFloats(n, { seed: n + 3, scale: 4 }), { seed: n });
+    out.push({ name: `${n} per tensor`, x, options: { type, shape: [n], ...params(1, type, n) } });
+  }
+  const x = withSpecials(randomFloats(2 * 70000, { seed: 5, scale: 4 }), { seed: 5 });
+  out.push({
+    name: "[2, 70000] axis 0",
+    x,
+    options: { type, shape: [2, 70000], axis: 0, ...params(2, type, 1) },
+  });
+  out.push({
+    name: "[2, 70000] axis 1 block 16",
+    x,
+    options: { type, shape: [2, 70000], axis: 1, blockSize: 16, ...params(2 * 4375, type, 2) },
+  });
+  return out;
 }
 
 const TYPES: readonly QuantType[] = [

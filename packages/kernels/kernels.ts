@@ -4,7 +4,9 @@
  * Every method is `async` and takes and returns plain typed arrays, so a WebGPU backend (which
  * must await a buffer map) and the CPU backends share one signature. Inputs are never modified
  * unless a method says so ({@linkcode Kernels.maskSmallest}); outputs are fresh arrays the caller
- * owns. Tensors are flat row-major arrays with an optional `shape` (default: one dimension).
+ * owns, or the caller's own `out` where a method takes one. {@linkcode Kernels.alloc} hands out
+ * arrays that the backend reads and writes where they are (WASM memory), for copy-free calls.
+ * Tensors are flat row-major arrays with an optional `shape` (default: one dimension).
  *
  * Results are defined for every input, including NaN, ±Infinity, -0, subnormals, empty tensors
  * and zero ranges; each method's documentation says how. The TypeScript reference (`"js"`) is
@@ -73,6 +75,49 @@ export interface QuantizeOptions extends AxisOptions {
   readonly scale: Float32Array;
   /** Zero points in the type's range, laid out as `scale`. Default: all 0. */
   readonly zeroPoint?: Int32Array;
+}
+
+/**
+ * Where a kernel writes its result: a caller-provided array (for example one from
+ * {@linkcode Kernels.alloc}) instead of a fresh one.
+ */
+export interface OutOptions<T> {
+  /**
+   * The array to write into and return. It must be of the class and length the kernel would
+   * allocate, and must not overlap the input. Default: a fresh array.
+   */
+  readonly out?: T;
+}
+
+/**
+ * The element types of the arrays {@linkcode Kernels.alloc} hands out: float32, int32 (zero
+ * points) and every {@linkcode QuantType} (packed bytes for 4 and 2 bits, as
+ * {@linkcode Kernels.quantize} returns them).
+ */
+export type ElementType = "float32" | "int32" | QuantType;
+
+/** The array class of each {@linkcode ElementType}. */
+export interface ElementArrays {
+  /** 32-bit floats. */
+  readonly float32: Float32Array;
+  /** 32-bit signed integers. */
+  readonly int32: Int32Array;
+  /** int8 codes. */
+  readonly int8: Int8Array;
+  /** uint8 codes. */
+  readonly uint8: Uint8Array;
+  /** int16 codes. */
+  readonly int16: Int16Array;
+  /** uint16 codes (also float16 bit patterns). */
+  readonly uint16: Uint16Array;
+  /** int4 codes, two per byte. */
+  readonly int4: Uint8Array;
+  /** uint4 codes, two per byte. */
+  readonly uint4: Uint8Array;
+  /** int2 codes, four per byte. */
+  readonly int2: Uint8Array;
+  /** uint2 codes, four per byte. */
+  readonly uint2: Uint8Array;
 }
 
 /** Options of {@linkcode Kernels.log2Quantize} and {@linkcode Kernels.log2Dequantize}. */
@@ -187,9 +232,15 @@ export interface Kernels {
   /**
    * Affine quantization as ONNX QuantizeLinear: `saturate(roundHalfEven(fround(x / scale)) + zp)`.
    * NaN gives the zero point; ±Infinity saturates. Exact on every backend.
+   *
+   * With `out` the codes go into that array (the class and length of the result, for example
+   * `kernels.alloc(type, x.length)`), which is returned. On WASM, an `x` and an `out` from
+   * {@linkcode Kernels.alloc} are read and written where they are, without copies.
    * @param x The tensor.
-   * @param options Type, scale, zero point and their layout.
+   * @param options Type, scale, zero point and their layout; optionally `out`.
    * @returns Int8Array, Uint8Array, Int16Array or Uint16Array; packed bytes for 4 and 2 bits.
+   * @throws {TypeError} When `out` is not of the result's class.
+   * @throws {RangeError} When `out` has the wrong length or overlaps `x`.
    * @example
    * ```ts
    * import { createKernels } from "@modelpress/kernels";
@@ -198,16 +249,27 @@ export interface Kernels {
    *   type: "int8",
    *   scale: new Float32Array([1]),
    * }); // Int8Array [0, 2, -128]
+   * const x = k.alloc("float32", 3);
+   * x.set([0.5, 1.5, -300]);
+   * const out = k.alloc("int8", 3);
+   * await k.quantize(x, { type: "int8", scale: new Float32Array([1]), out }); // out: [0, 2, -128]
    * ```
    */
-  quantize(x: Float32Array, options: QuantizeOptions): Promise<QuantizedArray>;
+  quantize(
+    x: Float32Array,
+    options: QuantizeOptions & OutOptions<QuantizedArray>,
+  ): Promise<QuantizedArray>;
 
   /**
    * Affine dequantization as ONNX DequantizeLinear: `fround((q - zp) * scale)`. Exact.
+   * With `out` (a Float32Array of one element per value) the values go there, as for
+   * {@linkcode quantize}.
    * @param q Values as {@linkcode quantize} returns them (packed for 4 and 2 bits; then `shape`
    *   is required).
-   * @param options Type, scale, zero point and their layout.
+   * @param options Type, scale, zero point and their layout; optionally `out`.
    * @returns The values.
+   * @throws {TypeError} When `out` is not a Float32Array.
+   * @throws {RangeError} When `out` has the wrong length or overlaps `q`.
    * @example
    * ```ts
    * import { createKernels } from "@modelpress/kernels";
@@ -216,7 +278,10 @@ export interface Kernels {
    * // Float32Array [0, 1]
    * ```
    */
-  dequantize(q: QuantizedArray, options: QuantizeOptions): Promise<Float32Array>;
+  dequantize(
+    q: QuantizedArray,
+    options: QuantizeOptions & OutOptions<Float32Array>,
+  ): Promise<Float32Array>;
 
   /**
    * Power-of-two quantization with sign: code `sign * (e - eMin + 1)` for the power of two
@@ -406,8 +471,52 @@ export interface Kernels {
   fromFloat16(bits: Uint16Array): Promise<Float32Array>;
 
   /**
-   * Releases what the backend holds (device buffers, WASM memory). The object must not be used
-   * afterwards.
+   * Allocates a zero-filled array that the kernels read and write without copies: on WASM a view
+   * of the module's memory (inputs there skip the copy in, `out` arrays there skip the copy out
+   * and the allocation of the result); on the other backends an ordinary array. The array stays
+   * valid (memory growth does not detach it) until {@linkcode free} or {@linkcode dispose};
+   * afterwards its memory may be handed out again. Where the engine cannot keep views of WASM
+   * memory across growth (no `WebAssembly.Memory.prototype.toResizableBuffer`) the WASM backend
+   * hands out ordinary arrays too. Any typed array is accepted wherever the kernels take one;
+   * these are only faster.
+   * @param type The element type; for 4- and 2-bit types the array holds packed bytes.
+   * @param count The number of elements (values, for packed types).
+   * @returns The array: Float32Array, Int32Array, Int8Array, Uint8Array, Int16Array or
+   *   Uint16Array (see {@linkcode ElementArrays}).
+   * @throws {RangeError} When `count` is not a non-negative integer or memory runs out.
+   * @throws {TypeError} When the type is unknown.
+   * @example
+   * ```ts
+   * import { createKernels } from "@modelpress/kernels";
+   * const k = await createKernels({ backend: "wasm" });
+   * const w = k.alloc("float32", 4);
+   * w.set([0.1, -0.2, 0.3, 0.4]); // fill in place, for example while reading a file
+   * const q = k.alloc("int4", 4); // Uint8Array of 2 packed bytes
+   * await k.quantize(w, { type: "int4", scale: new Float32Array([0.1]), out: q });
+   * k.free(w);
+   * k.free(q);
+   * ```
+   */
+  alloc<T extends ElementType>(type: T, count: number): ElementArrays[T];
+
+  /**
+   * Gives back an array from {@linkcode alloc}; its memory may then be handed out again, so the
+   * array must not be used afterwards.
+   * @param array The array, exactly as `alloc` returned it (not a subarray of it).
+   * @throws {RangeError} When the array did not come from this object's `alloc` or was freed.
+   * @example
+   * ```ts
+   * import { createKernels } from "@modelpress/kernels";
+   * const k = await createKernels();
+   * const x = k.alloc("float32", 1024);
+   * k.free(x);
+   * ```
+   */
+  free(array: ElementArrays[ElementType]): void;
+
+  /**
+   * Releases what the backend holds (device buffers, WASM memory, every array from
+   * {@linkcode alloc}). The object must not be used afterwards.
    * @example
    * ```ts
    * import { createKernels } from "@modelpress/kernels";

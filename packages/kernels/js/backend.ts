@@ -3,7 +3,8 @@
  * @module
  */
 import { float16ToFloat32, float32ToFloat16 } from "@modelpress/onnx";
-import type { Kernels } from "../kernels.ts";
+import type { ElementArrays, ElementType, Kernels } from "../kernels.ts";
+import { type ElementArray, HostArrays } from "../_alloc.ts";
 import { codebookDecodeJs, codebookEncodeJs } from "./codebook.ts";
 import { histogramJs } from "./histogram.ts";
 import { log2DequantizeJs, log2QuantizeJs } from "./log2_quantize.ts";
@@ -26,6 +27,7 @@ import { maskSmallestJs, selectMagnitudeJs } from "./select_magnitude.ts";
  * ```
  */
 export function createJsKernels(): Kernels {
+  const arrays = new HostArrays();
   const kernels: Kernels = {
     backend: "js",
     reduce: (op, x, options) => defer(() => reduceJs(op, x, options)),
@@ -44,7 +46,10 @@ export function createJsKernels(): Kernels {
     matmulInt8: (a, b, options) => defer(() => matmulInt8Js(a, b, options)),
     toFloat16: (x) => defer(() => float32ToFloat16(x)),
     fromFloat16: (bits) => defer(() => float16ToFloat32(bits)),
-    dispose: () => {},
+    alloc: <T extends ElementType>(type: T, count: number): ElementArrays[T] =>
+      arrays.alloc(type, count) as ElementArrays[T],
+    free: (array: ElementArray) => arrays.free(array),
+    dispose: () => arrays.clear(),
   };
   return Object.freeze(kernels);
 }

@@ -10,7 +10,8 @@ import {
   unpackUint2,
   unpackUint4,
 } from "@modelpress/onnx";
-import type { QuantizedArray, QuantizeOptions, QuantType } from "../kernels.ts";
+import type { OutOptions, QuantizedArray, QuantizeOptions, QuantType } from "../kernels.ts";
+import { checkOut, elementStorage } from "../_alloc.ts";
 import { quantRange } from "../quant_range.ts";
 import { type AxisView, axisView, checkShape, paramRow, subject } from "../_shape.ts";
 
@@ -146,7 +147,7 @@ function storage(
  * Reference affine quantization; see `Kernels.quantize`.
  *
  * @param x The tensor.
- * @param options Type, scale, zero point and layout.
+ * @param options Type, scale, zero point and layout; optionally `out`, the array to fill.
  * @returns The codes, packed for 4 and 2 bits.
  * @example
  * ```ts
@@ -155,10 +156,15 @@ function storage(
  * // Int8Array [0, 2]
  * ```
  */
-export function quantizeJs(x: Float32Array, options: QuantizeOptions): QuantizedArray {
+export function quantizeJs(
+  x: Float32Array,
+  options: QuantizeOptions & OutOptions<QuantizedArray>,
+): QuantizedArray {
   const p = resolveQuantize(x.length, options);
   const { view, scale, zeroPoint, min, max } = p;
-  const out = storage(options.type, x.length);
+  checkQuantizeOut(x, options);
+  const packed = p.bits < 8;
+  const out = packed || options.out === undefined ? storage(options.type, x.length) : options.out;
   // One parameter object, refilled per element, keeps the loop free of allocation.
   const value: AffineValueParams = { scale: 1, zeroPoint: 0, min, max };
   let e = 0;
@@ -173,9 +179,63 @@ export function quantizeJs(x: Float32Array, options: QuantizeOptions): Quantized
       }
     }
   }
-  if (p.bits === 4) return pack4Bit(out);
-  if (p.bits === 2) return pack2Bit(out);
-  return out;
+  if (!packed) return out;
+  const bytes = p.bits === 4 ? pack4Bit(out) : pack2Bit(out);
+  if (options.out === undefined) return bytes;
+  options.out.set(bytes);
+  return options.out;
+}
+
+/**
+ * Checks the `out` of a quantize call, if any, against the input and the result's storage.
+ *
+ * @param x The input.
+ * @param options The options.
+ * @throws {TypeError} When `out` is of another class than the result.
+ * @throws {RangeError} When its length differs or it overlaps `x`.
+ * @example
+ * ```ts
+ * import { checkQuantizeOut } from "./quantize.ts";
+ * const x = new Float32Array(3);
+ * checkQuantizeOut(x, { type: "int4", scale: new Float32Array([1]), out: new Uint8Array(2) });
+ * ```
+ */
+export function checkQuantizeOut(
+  x: Float32Array,
+  options: QuantizeOptions & OutOptions<QuantizedArray>,
+): void {
+  if (options.out === undefined) return;
+  const what = subject("quantize", options.name);
+  checkOut(options.out, elementStorage(options.type, x.length, "quantize"), { input: x, what });
+}
+
+/**
+ * Checks the `out` of a dequantize call, if any: a Float32Array of `count` values that does not
+ * overlap the codes.
+ *
+ * @param q The codes.
+ * @param count The number of values.
+ * @param options The options.
+ * @throws {TypeError} When `out` is not a Float32Array.
+ * @throws {RangeError} When its length differs or it overlaps `q`.
+ * @example
+ * ```ts
+ * import { checkDequantizeOut } from "./quantize.ts";
+ * checkDequantizeOut(new Int8Array(2), 2, {
+ *   type: "int8",
+ *   scale: new Float32Array([1]),
+ *   out: new Float32Array(2),
+ * });
+ * ```
+ */
+export function checkDequantizeOut(
+  q: QuantizedArray,
+  count: number,
+  options: QuantizeOptions & OutOptions<Float32Array>,
+): void {
+  if (options.out === undefined) return;
+  const what = subject("dequantize", options.name);
+  checkOut(options.out, { Class: Float32Array, length: count }, { input: q, what });
 }
 
 /**
@@ -236,7 +296,7 @@ export function unpackCodes(q: QuantizedArray, options: QuantizeOptions): Quanti
  * Reference affine dequantization; see `Kernels.dequantize`.
  *
  * @param q The codes (packed for 4 and 2 bits).
- * @param options Type, scale, zero point and layout.
+ * @param options Type, scale, zero point and layout; optionally `out`, the array to fill.
  * @returns `fround((q - zeroPoint) * scale)` per element.
  * @example
  * ```ts
@@ -244,11 +304,15 @@ export function unpackCodes(q: QuantizedArray, options: QuantizeOptions): Quanti
  * dequantizeJs(new Int8Array([0, 2]), { type: "int8", scale: new Float32Array([0.5]) }); // [0, 1]
  * ```
  */
-export function dequantizeJs(q: QuantizedArray, options: QuantizeOptions): Float32Array {
+export function dequantizeJs(
+  q: QuantizedArray,
+  options: QuantizeOptions & OutOptions<Float32Array>,
+): Float32Array {
   const codes = unpackCodes(q, options);
   checkShape(codes.length, { shape: options.shape, what: subject("dequantize", options.name) });
   const { view, scale, zeroPoint } = resolveQuantize(codes.length, options, { verb: "dequantize" });
-  const out = new Float32Array(codes.length);
+  checkDequantizeOut(q, codes.length, options);
+  const out = options.out ?? new Float32Array(codes.length);
   let e = 0;
   for (let o = 0; o < view.outer; o++) {
     for (let c = 0; c < view.channels; c++) {

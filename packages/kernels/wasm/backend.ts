@@ -4,10 +4,16 @@
  * packed in TypeScript), log2 quantization, codebook encoding, magnitude selection and masking,
  * N:M masks, float32 and int8 matrix products run in WASM. Decoding (log2, codebook) stays the
  * TypeScript reference, and float16 conversion uses the engine's Float16Array where there is one.
+ *
+ * `alloc` hands out views of the module's memory (made resizable, so growth does not detach
+ * them). The kernels read such inputs where they are instead of copying them in, and quantize and
+ * dequantize write into such an `out` directly: with both in WASM memory a call copies nothing.
  * @module
  */
 import type {
   AxisOptions,
+  ElementArrays,
+  ElementType,
   HistogramOptions,
   Kernels,
   Log2Options,
@@ -16,6 +22,7 @@ import type {
   MatmulOptions,
   NmMaskOptions,
   NormOptions,
+  OutOptions,
   QuantizedArray,
   QuantizeOptions,
   QuantType,
@@ -27,7 +34,14 @@ import { defer } from "../js/backend.ts";
 import { codebookDecodeJs } from "../js/codebook.ts";
 import { log2DequantizeJs } from "../js/log2_quantize.ts";
 import { float16ToFloat32, float32ToFloat16 } from "@modelpress/onnx";
-import { type ResolvedQuantize, resolveQuantize, unpackCodes } from "../js/quantize.ts";
+import {
+  checkDequantizeOut,
+  checkQuantizeOut,
+  type ResolvedQuantize,
+  resolveQuantize,
+  unpackCodes,
+} from "../js/quantize.ts";
+import { type ElementArray, elementStorage, HostArrays, notAllocated } from "../_alloc.ts";
 import { checkReduceOp, reduceIdentity, type ReduceOpJs } from "../js/reduce.ts";
 import { checkNormOrder } from "../js/norm.ts";
 import { checkHistogram } from "../js/histogram.ts";
@@ -117,6 +131,10 @@ export async function createWasmKernels(): Promise<Kernels> {
 class WasmKernels implements Kernels {
   readonly backend = "wasm";
   readonly #arena: WasmArena;
+  /** Arrays handed out by `alloc` in WASM memory, with their regions. */
+  readonly #pinned = new Map<ElementArray, { at: number; bytes: number }>();
+  /** Arrays handed out by `alloc` outside it (empty ones; every one without resizable memory). */
+  readonly #host = new HostArrays();
 
   constructor(arena: WasmArena) {
     this.#arena = arena;
@@ -130,11 +148,17 @@ class WasmKernels implements Kernels {
     return defer(() => this.#histogramWasm(x, options));
   }
 
-  quantize(x: Float32Array, options: QuantizeOptions): Promise<QuantizedArray> {
+  quantize(
+    x: Float32Array,
+    options: QuantizeOptions & OutOptions<QuantizedArray>,
+  ): Promise<QuantizedArray> {
     return defer(() => this.#quantizeWasm(x, options));
   }
 
-  dequantize(q: QuantizedArray, options: QuantizeOptions): Promise<Float32Array> {
+  dequantize(
+    q: QuantizedArray,
+    options: QuantizeOptions & OutOptions<Float32Array>,
+  ): Promise<Float32Array> {
     return defer(() => this.#dequantizeWasm(q, options));
   }
 
@@ -192,8 +216,47 @@ class WasmKernels implements Kernels {
     return defer(() => float16ToFloat32(bits));
   }
 
+  alloc<T extends ElementType>(type: T, count: number): ElementArrays[T] {
+    const { Class, length } = elementStorage(type, count, "allocate");
+    if (length === 0 || !this.#arena.pinnable) return this.#host.alloc(type, count) as never;
+    const bytes = length * Class.BYTES_PER_ELEMENT;
+    const at = this.#arena.pin(bytes);
+    const array = new Class(this.#arena.buffer, at, length);
+    this.#pinned.set(array, { at, bytes });
+    return array as ElementArrays[T];
+  }
+
+  free(array: ElementArray): void {
+    const region = this.#pinned.get(array);
+    if (region === undefined) return this.#host.free(array);
+    this.#pinned.delete(array);
+    if (!this.#arena.unpin(region.at, region.bytes)) throw notAllocated();
+  }
+
   dispose(): void {
-    this.#arena.reset();
+    this.#pinned.clear();
+    this.#host.clear();
+    this.#arena.clear();
+  }
+
+  /** The address of an array that lies in a pinned region of WASM memory, else undefined. */
+  #resident(a: ArrayBufferView): number | undefined {
+    if (a.buffer !== this.#arena.buffer) return undefined;
+    return this.#arena.pinned(a.byteOffset, a.byteLength) ? a.byteOffset : undefined;
+  }
+
+  /**
+   * The address of `x[at, at + n)` for a kernel: where it is when `x` lies in pinned memory
+   * (`resident`), else after copying it into the scratch view `input` (at address `xp`).
+   */
+  #stage(
+    x: Float32Array,
+    piece: { readonly at: number; readonly n: number },
+    place: { readonly resident: number | undefined; readonly input: Float32Array; xp: number },
+  ): number {
+    if (place.resident !== undefined) return place.resident + piece.at * 4;
+    place.input.set(x.subarray(piece.at, piece.at + piece.n));
+    return place.xp;
   }
 
   #reduceWasm(op: ReduceOp, x: Float32Array, options: AxisOptions = {}): Float32Array {
@@ -206,15 +269,15 @@ class WasmKernels implements Kernels {
     const code = OPS[op];
     const w = this.#arena.exports;
     this.#arena.reset();
-    const chunk = Math.min(x.length, WASM_CHUNK);
+    const resident = this.#resident(x);
+    const chunk = resident === undefined ? Math.min(x.length, WASM_CHUNK) : 0;
     if (view.whole) {
       const xp = this.#arena.alloc(chunk * 4);
-      const input = new Float32Array(this.#arena.buffer, xp, chunk);
+      const place = { resident, input: new Float32Array(this.#arena.buffer, xp, chunk), xp };
       let acc = reduceIdentity(op);
       for (let at = 0; at < x.length; at += WASM_CHUNK) {
         const n = Math.min(WASM_CHUNK, x.length - at);
-        input.set(x.subarray(at, at + n));
-        const r = w.reduceWhole(code, xp, n);
+        const r = w.reduceWhole(code, this.#stage(x, { at, n }, place), n);
         acc = op === "min"
           ? Math.min(acc, r)
           : op === "max" || op === "absmax"
@@ -227,16 +290,16 @@ class WasmKernels implements Kernels {
     const xp = this.#arena.alloc(chunk * 4);
     const buffer = this.#arena.buffer;
     new Float64Array(buffer, outp, view.outputs).fill(reduceIdentity(op));
-    const input = new Float32Array(buffer, xp, chunk);
+    const place = { resident, input: new Float32Array(buffer, xp, chunk), xp };
     const block = view.blocked ? view.blockSize : 1;
     const sO = view.blocks * view.inner;
     for (const s of segments(view, { chunk: WASM_CHUNK, block })) {
-      input.set(x.subarray(s.offset, s.offset + s.length));
+      const at = this.#stage(x, { at: s.offset, n: s.length }, place);
       if (view.blocked) {
         const k = s.o * sO + Math.floor(s.c / block) * view.inner + s.i;
         w.reduceBlocked(
           code,
-          xp,
+          at,
           s.outer,
           s.channels,
           s.inner,
@@ -246,7 +309,7 @@ class WasmKernels implements Kernels {
           view.inner,
         );
       } else {
-        w.reduceAxis(code, xp, s.outer, s.channels, s.inner, outp + s.c * 8);
+        w.reduceAxis(code, at, s.outer, s.channels, s.inner, outp + s.c * 8);
       }
     }
     return new Float64Array(buffer, outp, view.outputs).slice();
@@ -257,16 +320,17 @@ class WasmKernels implements Kernels {
     const { bins, min, max } = options;
     this.#arena.reset();
     const cp = this.#arena.alloc(bins * 4);
-    const chunk = Math.min(x.length, WASM_CHUNK);
+    const resident = this.#resident(x);
+    const chunk = resident === undefined ? Math.min(x.length, WASM_CHUNK) : 0;
     const xp = this.#arena.alloc(chunk * 4);
     const counts = new Uint32Array(this.#arena.buffer, cp, bins);
-    const input = new Float32Array(this.#arena.buffer, xp, chunk);
+    const place = { resident, input: new Float32Array(this.#arena.buffer, xp, chunk), xp };
     counts.fill(0);
     const factor = bins / (max - min);
     for (let at = 0; at < x.length; at += WASM_CHUNK) {
       const n = Math.min(WASM_CHUNK, x.length - at);
-      input.set(x.subarray(at, at + n));
-      this.#arena.exports.histogram(xp, n, bins, min, max, factor, cp);
+      const p = this.#stage(x, { at, n }, place);
+      this.#arena.exports.histogram(p, n, bins, min, max, factor, cp);
     }
     return counts.slice();
   }
@@ -308,17 +372,19 @@ class WasmKernels implements Kernels {
   #log2QuantizeWasm(x: Float32Array, options: Log2Options): Int8Array {
     const { eMin, maxCode } = log2Params(options);
     this.#arena.reset();
+    const resident = this.#resident(x);
     const chunk = Math.min(x.length, WASM_CHUNK);
-    const xp = this.#arena.alloc(chunk * 4);
+    const staged = resident === undefined ? chunk : 0;
+    const xp = this.#arena.alloc(staged * 4);
     const yp = this.#arena.alloc(chunk);
-    const input = new Float32Array(this.#arena.buffer, xp, chunk);
+    const place = { resident, input: new Float32Array(this.#arena.buffer, xp, staged), xp };
     const output = new Int8Array(this.#arena.buffer, yp, chunk);
     const out = new Int8Array(x.length);
     const zeroBelow = log2ZeroBelow(eMin);
     for (let at = 0; at < x.length; at += WASM_CHUNK) {
       const n = Math.min(WASM_CHUNK, x.length - at);
-      input.set(x.subarray(at, at + n));
-      this.#arena.exports.log2Quantize(xp, yp, n, eMin, maxCode, zeroBelow);
+      const p = this.#stage(x, { at, n }, place);
+      this.#arena.exports.log2Quantize(p, yp, n, eMin, maxCode, zeroBelow);
       out.set(output.subarray(0, n), at);
     }
     return out;
@@ -331,19 +397,21 @@ class WasmKernels implements Kernels {
     const vp = this.#arena.alloc(values.length * 8);
     const ip = this.#arena.alloc(indices.length * 2);
     const chunk = Math.min(x.length, WASM_CHUNK);
-    const xp = this.#arena.alloc(chunk * 4);
+    const resident = this.#resident(x);
+    const staged = resident === undefined ? chunk : 0;
+    const xp = this.#arena.alloc(staged * 4);
     const yp = this.#arena.alloc(chunk * (wide ? 2 : 1));
     new Float64Array(this.#arena.buffer, vp, values.length).set(values);
     new Uint16Array(this.#arena.buffer, ip, indices.length).set(indices);
-    const input = new Float32Array(this.#arena.buffer, xp, chunk);
+    const place = { resident, input: new Float32Array(this.#arena.buffer, xp, staged), xp };
     const output = wide
       ? new Uint16Array(this.#arena.buffer, yp, chunk)
       : new Uint8Array(this.#arena.buffer, yp, chunk);
     const out = wide ? new Uint16Array(x.length) : new Uint8Array(x.length);
     for (let at = 0; at < x.length; at += WASM_CHUNK) {
       const n = Math.min(WASM_CHUNK, x.length - at);
-      input.set(x.subarray(at, at + n));
-      this.#arena.exports.codebookEncode(xp, yp, n, vp, ip, values.length, wide);
+      const p = this.#stage(x, { at, n }, place);
+      this.#arena.exports.codebookEncode(p, yp, n, vp, ip, values.length, wide);
       out.set(output.subarray(0, n), at);
     }
     return out;
@@ -353,9 +421,10 @@ class WasmKernels implements Kernels {
     const { outer, length, inner, n, m } = nmView(x.length, options);
     if (x.length === 0) return new Uint8Array(0);
     this.#arena.reset();
-    const xp = this.#arena.alloc(x.length * 4);
+    const resident = this.#resident(x);
+    const xp = resident ?? this.#arena.alloc(x.length * 4);
     const yp = this.#arena.alloc(x.length);
-    new Float32Array(this.#arena.buffer, xp, x.length).set(x);
+    if (resident === undefined) new Float32Array(this.#arena.buffer, xp, x.length).set(x);
     this.#arena.exports.nmMask(xp, yp, outer, length, inner, n, m);
     return new Uint8Array(this.#arena.buffer, yp, x.length).slice();
   }
@@ -376,12 +445,18 @@ class WasmKernels implements Kernels {
     return { sp, zp };
   }
 
-  #quantizeWasm(x: Float32Array, options: QuantizeOptions): QuantizedArray {
+  #quantizeWasm(
+    x: Float32Array,
+    options: QuantizeOptions & OutOptions<QuantizedArray>,
+  ): QuantizedArray {
     const p = resolveQuantize(x.length, options);
+    checkQuantizeOut(x, options);
     const type = options.type;
     const [kind] = KINDS[type];
     const signed = type.startsWith("int");
-    const out = p.bits === 16
+    const out = p.bits >= 8 && options.out !== undefined
+      ? options.out
+      : p.bits === 16
       ? (signed ? new Int16Array(x.length) : new Uint16Array(x.length))
       : (signed ? new Int8Array(x.length) : new Uint8Array(x.length));
     this.#affineWasm(p, {
@@ -392,41 +467,56 @@ class WasmKernels implements Kernels {
       outBytes: p.bits === 16 ? 2 : 1,
     });
     // 4- and 2-bit codes come out one per byte, already in range; pack them as ONNX stores them.
-    if (p.bits === 4) return packNibbles(out as Int8Array | Uint8Array);
-    if (p.bits === 2) return packCrumbs(out as Int8Array | Uint8Array);
+    const packed = options.out as Uint8Array | undefined;
+    if (p.bits === 4) return packNibbles(out as Int8Array | Uint8Array, packed);
+    if (p.bits === 2) return packCrumbs(out as Int8Array | Uint8Array, packed);
     return out;
   }
 
-  #dequantizeWasm(q: QuantizedArray, options: QuantizeOptions): Float32Array {
+  #dequantizeWasm(
+    q: QuantizedArray,
+    options: QuantizeOptions & OutOptions<Float32Array>,
+  ): Float32Array {
     const codes = unpackCodes(q, options);
     const p = resolveQuantize(codes.length, options, { verb: "dequantize" });
-    const out = new Float32Array(codes.length);
+    checkDequantizeOut(q, codes.length, options);
+    const out = options.out ?? new Float32Array(codes.length);
     const [, kind] = KINDS[options.type];
     const inBytes = p.bits === 16 ? 2 : 1;
     this.#affineWasm(p, { kind, input: codes, output: out, inBytes, outBytes: 4 });
     return out;
   }
 
+  /**
+   * Runs the affine kernel over `call.input` into `call.output`. An array that lies in pinned
+   * WASM memory is read or written where it is; any other goes through scratch in pieces of
+   * {@linkcode WASM_CHUNK} elements. When both are pinned the whole tensor is one call.
+   */
   #affineWasm(p: ResolvedQuantize, call: AffineCall): void {
     const w = this.#arena.exports;
     this.#arena.reset();
     const { sp, zp } = this.#loadParams(p);
     const layout = paramLayout(p.view);
-    const chunk = Math.min(call.input.length, WASM_CHUNK);
-    const xp = this.#arena.alloc(chunk * call.inBytes);
-    const yp = this.#arena.alloc(chunk * call.outBytes);
+    const length = call.input.length;
+    const xr = this.#resident(call.input);
+    const yr = this.#resident(call.output);
+    const step = xr !== undefined && yr !== undefined ? Math.max(1, length) : WASM_CHUNK;
+    const chunk = Math.min(length, step);
+    const xp = xr === undefined ? this.#arena.alloc(chunk * call.inBytes) : 0;
+    const yp = yr === undefined ? this.#arena.alloc(chunk * call.outBytes) : 0;
+    // Views only after the last allocation: growth detaches a buffer that is not resizable.
     const buffer = this.#arena.buffer;
     const InView = call.input.constructor as Float32ArrayConstructor;
     const OutView = call.output.constructor as Float32ArrayConstructor;
-    const input = new InView(buffer, xp, chunk);
-    const output = new OutView(buffer, yp, chunk);
-    for (const s of segments(layout, { chunk: WASM_CHUNK, block: layout.block })) {
-      input.set(call.input.subarray(s.offset, s.offset + s.length));
+    const input = xr === undefined ? new InView(buffer, xp, chunk) : undefined;
+    const output = yr === undefined ? new OutView(buffer, yp, chunk) : undefined;
+    for (const s of segments(layout, { chunk: step, block: layout.block })) {
+      if (input !== undefined) input.set(call.input.subarray(s.offset, s.offset + s.length));
       const k = s.o * layout.sO + Math.floor(s.c / layout.block) * layout.sC + s.i * layout.sI;
       w.affine(
         call.kind,
-        xp,
-        yp,
+        xr === undefined ? xp : xr + s.offset * call.inBytes,
+        yr === undefined ? yp : yr + s.offset * call.outBytes,
         s.outer,
         s.channels,
         s.inner,
@@ -439,7 +529,7 @@ class WasmKernels implements Kernels {
         p.min,
         p.max,
       );
-      call.output.set(output.subarray(0, s.length), s.offset);
+      if (output !== undefined) call.output.set(output.subarray(0, s.length), s.offset);
     }
   }
 
@@ -461,20 +551,20 @@ class WasmKernels implements Kernels {
     const buffer = this.#arena.buffer;
     const hist = new Uint32Array(buffer, hp, 1 << 16);
     const input = new Float32Array(buffer, xp, chunk);
-    const pass = (run: (n: number) => void): void => {
-      for (const t of list) {
+    const places = list.map((t) => ({ resident: this.#resident(t), input, xp }));
+    const pass = (run: (p: number, n: number) => void): void => {
+      list.forEach((t, i) => {
         for (let at = 0; at < t.length; at += WASM_CHUNK) {
           const n = Math.min(WASM_CHUNK, t.length - at);
-          input.set(t.subarray(at, at + n));
-          run(n);
+          run(this.#stage(t, { at, n }, places[i]!), n);
         }
-      }
+      });
     };
     hist.fill(0);
-    pass((n) => w.histHigh(xp, n, hp));
+    pass((p, n) => w.histHigh(p, n, hp));
     const top = findRank(hist.subarray(0, 1 << 15), k);
     hist.fill(0);
-    pass((n) => w.histLow(xp, n, top.bin, hp));
+    pass((p, n) => w.histLow(p, n, top.bin, hp));
     const bottom = findRank(hist, k - top.before);
     return selectionFromKey((top.bin << 16) | bottom.bin, { k, below: top.before + bottom.before });
   }
@@ -498,8 +588,14 @@ class WasmKernels implements Kernels {
     count[0] = 0;
     let ties = selection.ties;
     for (const t of list) {
+      // A tensor in pinned memory is masked where it is; any other goes through scratch.
+      const resident = this.#resident(t);
       for (let at = 0; at < t.length; at += WASM_CHUNK) {
         const n = Math.min(WASM_CHUNK, t.length - at);
+        if (resident !== undefined) {
+          ties = w.maskBelow(resident + at * 4, n, key, ties, countp);
+          continue;
+        }
         const piece = t.subarray(at, at + n);
         input.set(piece);
         ties = w.maskBelow(xp, n, key, ties, countp);
@@ -535,10 +631,13 @@ const KINDS: Readonly<Record<QuantType, readonly [number, number]>> = {
   uint2: [1, 3],
 };
 
-/** Two in-range codes per byte, the first in the low nibble (as pack4Bit, without its checks). */
-function packNibbles(codes: Int8Array | Uint8Array): Uint8Array {
+/**
+ * Two in-range codes per byte, the first in the low nibble (as pack4Bit, without its checks),
+ * into `into` when given (of the right length).
+ */
+function packNibbles(codes: Int8Array | Uint8Array, into?: Uint8Array): Uint8Array {
   const n = codes.length;
-  const out = new Uint8Array((n + 1) >>> 1);
+  const out = into ?? new Uint8Array((n + 1) >>> 1);
   const pairs = n >>> 1;
   // Fresh arrays start on 8-byte boundaries, so a 16-bit view reads two codes at once.
   const u16 = new Uint16Array(codes.buffer, codes.byteOffset, pairs);
@@ -550,16 +649,21 @@ function packNibbles(codes: Int8Array | Uint8Array): Uint8Array {
   return out;
 }
 
-/** Four in-range codes per byte, the first in the lowest bits (as pack2Bit, without its checks). */
-function packCrumbs(codes: Int8Array | Uint8Array): Uint8Array {
+/**
+ * Four in-range codes per byte, the first in the lowest bits (as pack2Bit, without its checks),
+ * into `into` when given (of the right length).
+ */
+function packCrumbs(codes: Int8Array | Uint8Array, into?: Uint8Array): Uint8Array {
   const n = codes.length;
-  const out = new Uint8Array((n + 3) >>> 2);
+  const out = into ?? new Uint8Array((n + 3) >>> 2);
   const quads = n >>> 2;
   const u32 = new Uint32Array(codes.buffer, codes.byteOffset, quads);
   for (let j = 0; j < quads; j++) {
     const v = u32[j]!;
     out[j] = (v & 3) | ((v >>> 6) & 0xc) | ((v >>> 12) & 0x30) | ((v >>> 18) & 0xc0);
   }
+  // A caller's array may hold anything: start the last, partial byte from zero.
+  if (quads * 4 < n) out[quads] = 0;
   for (let i = quads * 4; i < n; i++) out[quads]! |= (codes[i]! & 3) << ((i & 3) << 1);
   return out;
 }

@@ -13,6 +13,8 @@
  */
 import type {
   AxisOptions,
+  ElementArrays,
+  ElementType,
   HistogramOptions,
   Kernels,
   Log2Options,
@@ -21,6 +23,7 @@ import type {
   MatmulOptions,
   NmMaskOptions,
   NormOptions,
+  OutOptions,
   QuantizedArray,
   QuantizeOptions,
   QuantType,
@@ -45,7 +48,13 @@ import {
 } from "../js/select_magnitude.ts";
 import { createWasmKernels } from "../wasm/backend.ts";
 import { GpuContext } from "./_context.ts";
-import { resolveQuantize } from "../js/quantize.ts";
+import {
+  checkDequantizeOut,
+  checkQuantizeOut,
+  type ResolvedQuantize,
+  resolveQuantize,
+} from "../js/quantize.ts";
+import { type ElementArray, HostArrays } from "../_alloc.ts";
 import { quantRange } from "../quant_range.ts";
 import { log2Params, log2ZeroBelow } from "../js/log2_quantize.ts";
 import { checkInt8ZeroPoints } from "../js/matmul.ts";
@@ -106,6 +115,7 @@ class WebGpuKernels implements Kernels {
   readonly backend = "webgpu";
   readonly #gpu: GpuContext;
   readonly #wasm: Kernels;
+  readonly #host = new HostArrays();
 
   constructor(gpu: GpuContext, wasm: Kernels) {
     this.#gpu = gpu;
@@ -161,11 +171,17 @@ class WebGpuKernels implements Kernels {
     }
   }
 
-  quantize(x: Float32Array, options: QuantizeOptions): Promise<QuantizedArray> {
+  quantize(
+    x: Float32Array,
+    options: QuantizeOptions & OutOptions<QuantizedArray>,
+  ): Promise<QuantizedArray> {
     return this.#quantizeGpu(x, options);
   }
 
-  dequantize(q: QuantizedArray, options: QuantizeOptions): Promise<Float32Array> {
+  dequantize(
+    q: QuantizedArray,
+    options: QuantizeOptions & OutOptions<Float32Array>,
+  ): Promise<Float32Array> {
     return this.#dequantizeGpu(q, options);
   }
 
@@ -448,7 +464,17 @@ class WebGpuKernels implements Kernels {
     return this.#fromFloat16Gpu(bits);
   }
 
+  /** Ordinary arrays: every input is copied to the device anyway. */
+  alloc<T extends ElementType>(type: T, count: number): ElementArrays[T] {
+    return this.#host.alloc(type, count) as ElementArrays[T];
+  }
+
+  free(array: ElementArray): void {
+    this.#host.free(array);
+  }
+
   dispose(): void {
+    this.#host.clear();
     this.#wasm.dispose();
     this.#gpu.destroy();
   }
@@ -715,10 +741,14 @@ class WebGpuKernels implements Kernels {
     }
   }
 
-  async #dequantizeGpu(q: QuantizedArray, options: QuantizeOptions): Promise<Float32Array> {
+  async #dequantizeGpu(
+    q: QuantizedArray,
+    options: QuantizeOptions & OutOptions<Float32Array>,
+  ): Promise<Float32Array> {
     const count = codeCount(q, options);
     const p = resolveQuantize(count, options, { verb: "dequantize" });
-    const out = new Float32Array(count);
+    checkDequantizeOut(q, count, options);
+    const out = options.out ?? new Float32Array(count);
     if (count === 0) return out;
     const width = p.bits as 2 | 4 | 8 | 16;
     const program = dequantizeProgram(width, p.min < 0);
@@ -771,12 +801,28 @@ class WebGpuKernels implements Kernels {
     }
   }
 
-  async #quantizeGpu(x: Float32Array, options: QuantizeOptions): Promise<QuantizedArray> {
+  async #quantizeGpu(
+    x: Float32Array,
+    options: QuantizeOptions & OutOptions<QuantizedArray>,
+  ): Promise<QuantizedArray> {
     const p = resolveQuantize(x.length, options);
+    checkQuantizeOut(x, options);
+    const codes = await this.#quantizeCodes(x, { p, type: options.type });
+    if (options.out === undefined) return codes;
+    // The result comes back from one map: copying it into the caller's array is the one way in.
+    (options.out as Uint8Array).set(codes as Uint8Array);
+    return options.out;
+  }
+
+  async #quantizeCodes(
+    x: Float32Array,
+    job: { readonly p: ResolvedQuantize; readonly type: QuantType },
+  ): Promise<QuantizedArray> {
+    const { p, type } = job;
     const width = p.bits as 2 | 4 | 8 | 16;
     const outBytes = Math.ceil((x.length * width) / 8);
     const result = new Uint8Array(Math.ceil(outBytes / 4) * 4);
-    const out = quantizedStorage(options.type, result.buffer, x.length);
+    const out = quantizedStorage(type, result.buffer, x.length);
     if (x.length === 0) return out;
     const { view } = p;
     const cap = Math.min(x.length, this.#gpu.chunk);
