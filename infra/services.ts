@@ -21,9 +21,8 @@ export interface ServiceSpec {
 }
 
 /**
- * Every ModelPress service, in start order (a service may depend on the ones before it). The
- * planned ones and their ports are (quantize and evaluate are listed; the others join as they
- * land):
+ * Every ModelPress service, in start order (a service may depend on the ones before it), with
+ * their ports:
  *
  * | name      | entry                       | port |
  * | --------- | --------------------------- | ---- |
@@ -44,4 +43,5 @@ export const SERVICES: readonly ServiceSpec[] = Object.freeze([
   { name: "quantize", entry: "services/quantize/main.ts", port: 8101, healthPath: "/health" },
   { name: "prune", entry: "services/prune/main.ts", port: 8102, healthPath: "/health" },
   { name: "evaluate", entry: "services/evaluate/main.ts", port: 8103, healthPath: "/health" },
+  { name: "benchmark", entry: "services/benchmark/main.ts", port: 8104, healthPath: "/health" },
 ]);
