@@ -61,7 +61,10 @@ const FIXTURES: Readonly<Record<string, { file: string; pipelines: readonly Pipe
     pipelines: [
       { name: "fp32" },
       { name: "int8-dynamic", quantize: { method: "dynamic" } },
-      { name: "int8-static", quantize: { method: "static" } },
+      {
+        name: "int8-static",
+        quantize: { method: "static", calibration: { method: "minmax", samples: 256 } },
+      },
       { name: "magnitude-50", prune: { method: "magnitude", sparsity: 0.5, global: true } },
       { name: "channel-30", prune: { method: "channel", sparsity: 0.3, importance: "l2" } },
       {
