@@ -48,7 +48,33 @@ const EvaluationRunSchema = z.strictObject({
 }).openapi("EvaluationRun");
 
 /** The body of `POST /v1/evaluations`. */
-export type EvaluationRun = z.infer<typeof EvaluationRunSchema>;
+export interface EvaluationRun {
+  /** The run's UUID, chosen by the client (a retry with the same id is the same run). */
+  readonly id: string;
+  /** The model's name. */
+  readonly model: string;
+  /** The recipe's config; its `name`, when a string, names it. */
+  readonly recipe: Readonly<Record<string, unknown>>;
+  /** ISO 8601 times with an offset. */
+  readonly startedAt: string;
+  readonly endedAt?: string | undefined;
+  /** Git commit and branch of the code that ran. */
+  readonly commit?: string | undefined;
+  readonly branch?: string | undefined;
+  readonly tags?: Readonly<Record<string, unknown>> | undefined;
+  readonly params?: Readonly<Record<string, unknown>> | undefined;
+  /** Where it ran (default: this service's CPU and cores, the report's runtime). */
+  readonly environment?: {
+    readonly cpuModel?: string | undefined;
+    readonly cores?: number | undefined;
+    readonly runtime?: string | undefined;
+    readonly backend?: string | undefined;
+  } | undefined;
+  /** The evaluation service's `result` (non-finite numbers as strings). */
+  readonly evaluation: Readonly<Record<string, unknown>>;
+  /** The compression reports (stored with the run, shown on its page). */
+  readonly reports?: unknown;
+}
 
 function thisMachine(): { cpuModel: string; cores: number } {
   let cpuModel = `${Deno.build.os} ${Deno.build.arch}`;
