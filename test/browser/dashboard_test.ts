@@ -18,7 +18,10 @@ interface DrawnChart {
   yLength: number;
   regressionsDrawn: number;
   changePointsDrawn: number;
+  changePointXs: number[];
   markerRgb: number[] | null;
+  /** Pixels of the change-point colour in the canvas column of the first change point. */
+  changePointPixels: number;
 }
 
 /** Every chart in the page as uPlot drew it (after the chart script ran). */
@@ -33,16 +36,28 @@ function drawnCharts(page: Page): Promise<DrawnChart[]> {
       const u = charts[el.id];
       const figure = el.closest("figure");
       let markerRgb: number[] | null = null;
+      let changePointPixels = 0;
       const data = u && JSON.parse(
         doc.querySelector(`script[data-chart-for="${el.id}"]`).textContent,
       );
-      const first = data?.regressions?.[0];
+      const pr = (globalThis as unknown as { devicePixelRatio: number }).devicePixelRatio || 1;
+      const first = data?.regressions?.find((r: { status: string }) => r.status === "open");
       if (first) {
         // the top of the ring drawn round the regressed point
-        const pr = (globalThis as unknown as { devicePixelRatio: number }).devicePixelRatio || 1;
         const x = Math.round(u.valToPos(first.x, "x", true));
         const y = Math.round(u.valToPos(first.y, "y", true) - 7 * pr);
         markerRgb = [...u.ctx.getImageData(x, y, 1, 1).data.slice(0, 3)];
+      }
+      const cp = data?.changePoints?.[0];
+      if (cp !== undefined) {
+        // the dashed orange (#c2410c) line drawn at the change point, down the plot area
+        const x = Math.round(u.valToPos(cp, "x", true));
+        const { top, height } = u.bbox;
+        const column = u.ctx.getImageData(x - 1, top, 3, height).data;
+        for (let i = 0; i < column.length; i += 4) {
+          const [r, g, b] = [column[i], column[i + 1], column[i + 2]];
+          if (r > 150 && g > 40 && g < 110 && b < 70) changePointPixels++;
+        }
       }
       return {
         id: el.id,
@@ -56,7 +71,9 @@ function drawnCharts(page: Page): Promise<DrawnChart[]> {
         yLength: u?.data[1].length ?? -1,
         regressionsDrawn: u?.modelpress.regressionsDrawn ?? -1,
         changePointsDrawn: u?.modelpress.changePointsDrawn ?? -1,
+        changePointXs: data?.changePoints ?? [],
         markerRgb,
+        changePointPixels,
       };
     });
   });
@@ -66,6 +83,16 @@ Deno.test("dashboard shows the seeded points, a flagged regression and the Paret
   const seeded = await seedDashboard();
   const { expected } = seeded;
   try {
+    // what the service's detection found in the seeded runs: the latency shift and the accuracy
+    // dip, nothing else (the noise of the other runs stays far below the 5% gate)
+    assert.deepEqual(
+      expected.regressions.map((r) => [r.metric, expected.longRunIds.indexOf(r.runId), r.status])
+        .sort(),
+      [["accuracy", 10, "acknowledged"], ["latency_ms", expected.shiftIndex, "open"]],
+    );
+    const regressionsOf = (recipe: string | null, metric: string | null): number =>
+      expected.regressions.filter((r) => r.recipe === recipe && r.metric === metric).length;
+
     await withServer(seeded.app, (base) =>
       withChromium(async (browser) => {
         const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -102,6 +129,11 @@ Deno.test("dashboard shows the seeded points, a flagged regression and the Paret
           assert.equal(chart.canvas, true, `${chart.id} has a uPlot canvas`);
           assert.equal(chart.xLength, want, `${chart.id} uPlot x length`);
           assert.equal(chart.yLength, want, `${chart.id} uPlot y length`);
+          assert.equal(
+            chart.regressions,
+            regressionsOf(chart.recipe, chart.metric),
+            `${chart.id} (${chart.metric}) regressions as the API lists them`,
+          );
           assert.equal(chart.regressionsDrawn, chart.regressions, `${chart.id} markers drawn`);
         }
         const latency = series.find((c) =>
@@ -110,17 +142,37 @@ Deno.test("dashboard shows the seeded points, a flagged regression and the Paret
         assert.ok(latency, "the latency chart of the long series");
         assert.equal(latency.regressions, 1);
         assert.equal(latency.regressionsDrawn, 1);
-        assert.equal(latency.changePointsDrawn, 1);
         const [r, g, b] = latency.markerRgb ?? [];
         assert.ok(
           r! > 140 && g! < 90 && b! < 90,
           `red ring on the canvas, got rgb ${latency.markerRgb}`,
         );
+        // one change point, at the first run after the shift, drawn as a line
+        assert.equal(latency.changePointsDrawn, 1);
+        assert.equal(latency.changePointXs.length, 1);
+        const shiftX = await page.evaluate(
+          ([id, i]) =>
+            // deno-lint-ignore no-explicit-any
+            (globalThis as any).modelpressCharts[id].data[0][i] as number,
+          [latency.id, expected.shiftIndex] as const,
+        );
+        assert.equal(latency.changePointXs[0], shiftX, "change point at the shifted run");
+        assert.ok(
+          latency.changePointPixels >= 10,
+          `change-point line on the canvas, ${latency.changePointPixels} pixels`,
+        );
+        for (const chart of series.filter((c) => c !== latency)) {
+          assert.equal(chart.changePointsDrawn, 0, `${chart.id} has no change point`);
+        }
 
-        // the flagged regression is listed under its chart, as open
+        // the flagged regression is listed under its chart, as open; the dip as acknowledged
         const item = page.locator(`li.regression[data-regression-id="${expected.regression.id}"]`);
         assert.equal(await item.getAttribute("data-status"), "open");
         assert.equal(await item.isVisible(), true);
+        const dip = page.locator(
+          `li.regression[data-regression-id="${expected.acknowledged.id}"]`,
+        );
+        assert.equal(await dip.getAttribute("data-status"), "acknowledged");
 
         // the Pareto scatter: all recipes, the front drawn as its own series
         const pareto = charts.find((c) => c.kind === "pareto");
@@ -134,7 +186,11 @@ Deno.test("dashboard shows the seeded points, a flagged regression and the Paret
             .length
         );
         assert.equal(front, expected.pareto.front);
-        assert.equal(await page.locator('tr[data-front="true"]').count(), expected.pareto.front);
+        const frontRows = page.locator('tr[data-front="true"]');
+        assert.equal(await frontRows.count(), expected.pareto.front);
+        const frontText = (await frontRows.allTextContents()).join("\n");
+        for (const name of expected.pareto.frontNames) assert.ok(frontText.includes(name), name);
+        for (const name of expected.pareto.dominated) assert.ok(!frontText.includes(name), name);
 
         await withTempDir(async (dir) => {
           const file = `${dir}/dashboard_model.png`;
@@ -151,6 +207,10 @@ Deno.test("dashboard shows the seeded points, a flagged regression and the Paret
 
         // the open regressions page: listed, and acknowledged through the API by its button
         await page.goto(`${base}/regressions`);
+        assert.equal(
+          await page.locator("tr[data-regression-id]").count(),
+          expected.regressions.filter((x) => x.status === "open").length,
+        );
         const row = page.locator(`tr[data-regression-id="${expected.regression.id}"]`);
         assert.equal(await row.getAttribute("data-status"), "open");
         await row.getByRole("button", { name: "Acknowledge" }).click();
@@ -158,8 +218,13 @@ Deno.test("dashboard shows the seeded points, a flagged regression and the Paret
           `tr[data-regression-id="${expected.regression.id}"][data-status="acknowledged"]`,
           { timeout: 5_000 },
         );
-        assert.deepEqual(seeded.acknowledged, [expected.regression.id]);
         assert.equal(await page.locator("#ack-status").textContent(), "Regression acknowledged.");
+        // the service stored it: GET /v1/regressions says so, and the page no longer lists it
+        const after = await seeded.regressions();
+        assert.equal(after.find((x) => x.id === expected.regression.id)?.status, "acknowledged");
+        assert.equal(after.filter((x) => x.status === "open").length, 0);
+        await page.reload();
+        assert.equal(await page.locator("tr[data-regression-id]").count(), 0);
 
         // the run page shows its compression report
         await page.goto(`${base}/runs/${expected.regression.runId}`);

@@ -1,5 +1,5 @@
 /**
- * Seeded sample data for the dashboard's tests (route tests and the browser test): two models,
+ * Seeded sample data for the dashboard's own tests (routes, in-memory source): two models,
  * four recipes, a latency shift with its change point and an open regression, and what the
  * pages must therefore show.
  * @module
