@@ -42,6 +42,13 @@ export interface ServiceSpec {
 export const SERVICES: readonly ServiceSpec[] = Object.freeze([
   { name: "quantize", entry: "services/quantize/main.ts", port: 8101, healthPath: "/health" },
   { name: "prune", entry: "services/prune/main.ts", port: 8102, healthPath: "/health" },
-  { name: "evaluate", entry: "services/evaluate/main.ts", port: 8103, healthPath: "/health" },
+  {
+    name: "evaluate",
+    entry: "services/evaluate/main.ts",
+    port: 8103,
+    healthPath: "/health",
+    // Requests with a `record` field are recorded as runs in the benchmark service below.
+    env: { BENCHMARK_URL: "http://127.0.0.1:8104" },
+  },
   { name: "benchmark", entry: "services/benchmark/main.ts", port: 8104, healthPath: "/health" },
 ]);

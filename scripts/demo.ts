@@ -2,10 +2,11 @@
  * `deno task demo`: a real compression pipeline against the running stack (`deno task start`).
  * For each MNIST fixture it quantizes and prunes the model several ways through the quantize and
  * prune services, evaluates every result (and the original) through the evaluation service on
- * the MNIST test split, and records each evaluation as a run in the benchmark service, so that
- * the dashboard (http://127.0.0.1:8104/) shows real data: sizes, accuracies, latency samples and
- * the Pareto front of every model's recipes. `--rounds N` repeats the evaluations N times (a
- * short history per series).
+ * the MNIST test split, and has the evaluation service record each evaluation as a run in the
+ * benchmark service (the `record` field; the evaluate service's BENCHMARK_URL, which
+ * `deno task start` sets), so that the dashboard (http://127.0.0.1:8104/) shows real data:
+ * sizes, accuracies, latency samples and the Pareto front of every model's recipes.
+ * `--rounds N` repeats the evaluations N times (a short history per series).
  *
  * Usage: `deno task demo [--rounds N] [--samples N] [--host URL]`.
  * @module
@@ -158,21 +159,44 @@ async function compress(
   return { model, reports };
 }
 
+/** How the evaluation service recorded an evaluation (its result's `recorded`). */
+interface Recorded {
+  readonly runId: string;
+  readonly status?: "created" | "replayed";
+  readonly error?: string;
+}
+
+/**
+ * Evaluates a model through the evaluation service, which records the evaluation as a run in
+ * the benchmark service as `record` asks; fails unless the run was recorded.
+ */
 async function evaluate(
   host: string,
   model: Uint8Array,
   reference: Uint8Array | null,
   samples: number,
+  record: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
   const form = modelForm(model, {
     dataset: "mnist",
     options: JSON.stringify({ limit: samples, latency: { runs: 30, warmupRuns: 3, batchSize: 1 } }),
+    record: JSON.stringify(record),
   });
   if (reference !== null) {
     form.append("reference", new Blob([reference as Uint8Array<ArrayBuffer>]), "reference.onnx");
   }
   const job = await runJob(`${serviceUrl(host, "evaluate")}/v1/evaluations`, form, "evaluate");
-  return job.result as Record<string, unknown>;
+  const result = job.result as Record<string, unknown>;
+  const recorded = result.recorded as Recorded | undefined;
+  if (recorded === undefined || recorded.error !== undefined || recorded.status === undefined) {
+    throw new Error(
+      recorded?.error === undefined
+        ? "Cannot record the run: the evaluation service's result has no 'recorded' " +
+          `(${JSON.stringify(recorded)}); is it an older build?`
+        : `The evaluation succeeded but was not recorded: ${recorded.error}`,
+    );
+  }
+  return result;
 }
 
 async function gitInfo(): Promise<{ commit?: string; branch?: string }> {
@@ -187,19 +211,6 @@ async function gitInfo(): Promise<{ commit?: string; branch?: string }> {
   const commit = await git("rev-parse", "HEAD");
   const branch = await git("rev-parse", "--abbrev-ref", "HEAD");
   return { ...(commit ? { commit } : {}), ...(branch ? { branch } : {}) };
-}
-
-async function record(
-  host: string,
-  body: Record<string, unknown>,
-): Promise<void> {
-  const response = await fetch(`${serviceUrl(host, "benchmark")}/v1/evaluations`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw await failure(response, "record the run");
-  await response.body?.cancel();
 }
 
 async function main(args: readonly string[]): Promise<number> {
@@ -245,24 +256,20 @@ async function main(args: readonly string[]): Promise<number> {
         const { model, reports } = await compress(host, original, pipeline);
         let top1 = Number.NaN;
         for (let round = 0; round < rounds; round++) {
-          const startedAt = new Date().toISOString();
           const evaluation = await evaluate(
             host,
             model,
             pipeline.name === "fp32" ? null : original,
             samples,
+            {
+              id: crypto.randomUUID(),
+              model: modelName,
+              recipe: { name: pipeline.name, prune: pipeline.prune, quantize: pipeline.quantize },
+              ...git,
+              tags: { source: "demo", pipeline: pipeline.name, round: String(round + 1) },
+              reports,
+            },
           );
-          await record(host, {
-            id: crypto.randomUUID(),
-            model: modelName,
-            recipe: { name: pipeline.name, prune: pipeline.prune, quantize: pipeline.quantize },
-            startedAt,
-            endedAt: new Date().toISOString(),
-            ...git,
-            tags: { source: "demo", pipeline: pipeline.name, round: String(round + 1) },
-            evaluation,
-            reports,
-          });
           top1 = (evaluation.accuracy as { top1?: number } | undefined)?.top1 ?? Number.NaN;
         }
         console.log(

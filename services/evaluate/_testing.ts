@@ -79,6 +79,8 @@ export interface EvaluationFormParts {
   readonly dataset?: string | Uint8Array;
   /** The options (stringified unless already a string). */
   readonly options?: unknown;
+  /** What to record in the benchmark service (stringified unless already a string). */
+  readonly record?: unknown;
 }
 
 /**
@@ -95,6 +97,7 @@ export function evaluationForm(parts: EvaluationFormParts): FormData {
       ? parts.dataset
       : fileField(parts.dataset, "data.npz"),
     options: jsonField(parts.options),
+    record: jsonField(parts.record),
   });
 }
 

@@ -4,21 +4,27 @@
  * @module
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { EvaluationReport } from "@modelpress/evaluate";
 import { createServiceApp, type JobServiceDeps } from "@modelpress/http";
+import type { Recorder } from "./benchmark_recorder.ts";
 import {
   addEvaluationRoutes,
   type DatasetLoader,
+  type EvaluationResult,
   type Evaluator,
   type UploadLimits,
 } from "./routes/evaluations.ts";
 
 /** What the evaluate service is made of (and the queue, its options and the limits). */
-export interface EvaluateServiceDeps extends JobServiceDeps<EvaluationReport, UploadLimits> {
+export interface EvaluateServiceDeps extends JobServiceDeps<EvaluationResult, UploadLimits> {
   /** Runs one evaluation: `evaluateModel` of `@modelpress/evaluate`. */
   readonly evaluate: Evaluator;
   /** Loads a dataset: `loadDataset` of `@modelpress/evaluate`. */
   readonly loadDataset: DatasetLoader;
+  /**
+   * Records evaluations whose request has a `record` field, as runs in the benchmark service:
+   * `benchmarkRecorder(BENCHMARK_URL)`. Without it, a `record` field is a 400.
+   */
+  readonly record?: Recorder;
   /**
    * Jobs estimated at no more model inferences than this (samples times models, plus latency
    * runs times their batch) answer 200 directly; larger ones answer 202 (default 2000).
@@ -28,12 +34,16 @@ export interface EvaluateServiceDeps extends JobServiceDeps<EvaluationReport, Up
   readonly threads?: number;
 }
 
-/** Default upload limits: 256 MiB per model, 256 MiB per dataset, 600 MiB per request. */
+/**
+ * Default upload limits: 256 MiB per model, 256 MiB per dataset, 64 KiB of options, 8 MiB of
+ * record (with its compression reports), 600 MiB per request.
+ */
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = Object.freeze({
   maxBodyBytes: 600 * 1024 * 1024,
   maxModelBytes: 256 * 1024 * 1024,
   maxDatasetBytes: 256 * 1024 * 1024,
   maxOptionsBytes: 64 * 1024,
+  maxRecordBytes: 8 * 1024 * 1024,
 });
 
 /** Default of {@linkcode EvaluateServiceDeps.syncMaxInferences}. */
@@ -45,7 +55,8 @@ export const DEFAULT_SYNC_MAX_INFERENCES = 2000;
  * OpenAPI 3.1 document at `GET /openapi.json`. Every error is answered as
  * `{ error: { code, message, details? } }`.
  *
- * @param deps The evaluator, the dataset loader, and optional queue, limits and thresholds.
+ * @param deps The evaluator, the dataset loader, and optional recorder, queue, limits and
+ *   thresholds.
  * @returns The app; serve it with `Deno.serve(app.fetch)` or call `app.request()` in tests.
  * @example
  * ```ts
@@ -68,6 +79,7 @@ export function createApp(deps: EvaluateServiceDeps): OpenAPIHono {
       addEvaluationRoutes(app, {
         evaluate: deps.evaluate,
         loadDataset: deps.loadDataset,
+        record: deps.record,
         queue,
         limits: Object.freeze({ ...DEFAULT_UPLOAD_LIMITS, ...deps.limits }),
         syncMaxInferences: deps.syncMaxInferences ?? DEFAULT_SYNC_MAX_INFERENCES,

@@ -11,5 +11,6 @@
  * @module
  */
 export * from "./app.ts";
+export * from "./benchmark_recorder.ts";
 export * from "./evaluate_in_worker.ts";
 export * from "./routes/evaluations.ts";

@@ -72,21 +72,72 @@ export const EvaluationOptionsSchema = z.strictObject({
 export type EvaluationOptions = z.infer<typeof EvaluationOptionsSchema>;
 
 /**
- * The evaluation report of `@modelpress/evaluate` (accuracy, fidelity per output, latency,
- * size), as JSON.
+ * What to record in the benchmark service about an evaluation, sent as the `record` form field
+ * (JSON). Unknown fields are refused.
  */
-export const EvaluationReportSchema = z.unknown().openapi("EvaluationReport", {
-  type: "object",
+export const RecordRequestSchema = z.strictObject({
+  model: z.string().min(1).max(200).openapi({
+    description: "The model's name in the benchmark service, such as mnist_mlp.",
+  }),
+  recipe: z.record(z.string(), z.unknown()).optional().openapi({
+    description: "The recipe's config; its `name`, when a string, names it (default {}).",
+    example: { name: "int8-dynamic", quantize: { method: "dynamic" } },
+  }),
+  id: z.uuid().optional().openapi({
+    description: "The run's UUID (default: a new one). Posting the same id and payload again " +
+      "is the same run (`replayed`); the same id with another payload fails to record.",
+  }),
+  tags: z.record(z.string(), z.unknown()).optional(),
+  params: z.record(z.string(), z.unknown()).optional().openapi({
+    description: "Write-once params of the run.",
+  }),
+  commit: z.string().max(100).optional().openapi({ description: "Git commit of the code." }),
+  branch: z.string().max(200).optional().openapi({ description: "Git branch of the code." }),
+  reports: z.unknown().optional().openapi({
+    description: "The compression reports, stored with the run and shown on its page.",
+  }),
+}).openapi("RecordRequest");
+
+/** What to record in the benchmark service, validated. */
+export type RecordRequest = z.infer<typeof RecordRequestSchema>;
+
+/** How recording an evaluation in the benchmark service went. */
+export const RecordOutcomeSchema = z.union([
+  z.object({
+    runId: z.uuid(),
+    status: z.enum(["created", "replayed"]).openapi({
+      description: "created: a new run; replayed: the same run was recorded before.",
+    }),
+    regressions: z.int().min(0).openapi({
+      description: "Regressions the benchmark service flagged on this run.",
+    }),
+  }),
+  z.object({
+    runId: z.uuid(),
+    error: z.string().openapi({
+      description: "Why the run could not be recorded; the evaluation itself succeeded.",
+      example: "Cannot record run '...' at http://127.0.0.1:8104/v1/evaluations: HTTP 409: ...",
+    }),
+  }),
+]).openapi("RecordOutcome");
+
+/** The result of an evaluation: the report, and how recording it went when asked for. */
+export const EvaluationResultSchema = z.looseObject({
+  recorded: RecordOutcomeSchema.optional().openapi({
+    description: "Present when the request had a `record` field.",
+  }),
+}).openapi("EvaluationResult", {
   description: "The EvaluationReport of @modelpress/evaluate's evaluateModel(): model, dataset, " +
     "reference, accuracy, fidelity (per output), latency (summary and raw samples), size, " +
     'timings, backend. Non-finite numbers are written as the strings "Infinity", "-Infinity", ' +
-    '"NaN" (an SQNR of Infinity means identical outputs).',
+    '"NaN" (an SQNR of Infinity means identical outputs). With a `record` field, `recorded` ' +
+    "says how recording the run in the benchmark service went.",
 });
 
 /** An evaluation job as clients see it. */
 export const EvaluationSchema = z.object({
   ...JOB_FIELDS,
-  result: EvaluationReportSchema.optional(),
+  result: EvaluationResultSchema.optional(),
 }).openapi("Evaluation");
 
 /** The `multipart/form-data` body of POST /v1/evaluations (for the OpenAPI document). */
@@ -104,5 +155,11 @@ export const CreateEvaluationFormSchema = z.object({
   options: z.string().optional().openapi({
     description: "EvaluationOptions as JSON.",
     example: '{"limit":200,"latency":{"runs":20}}',
+  }),
+  record: z.string().optional().openapi({
+    description: "RecordRequest as JSON: record the finished evaluation as a run in the " +
+      "benchmark service (the server needs BENCHMARK_URL; 400 otherwise). The result's " +
+      "`recorded` says how it went; a failed recording does not fail the evaluation.",
+    example: '{"model":"mnist_mlp","recipe":{"name":"int8-dynamic"},"tags":{"ci":"1"}}',
   }),
 }).openapi("CreateEvaluationForm");

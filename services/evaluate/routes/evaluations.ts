@@ -2,7 +2,7 @@
  * `/v1/evaluations`: start an evaluation (multipart upload), follow it, cancel it.
  * @module
  */
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type {
   Dataset,
@@ -22,12 +22,16 @@ import {
   type JobRoutesOptions,
   prefersAsync,
   readMultipart,
+  zodErrorToApiError,
 } from "@modelpress/http";
+import type { RecordedRun, Recorder } from "../benchmark_recorder.ts";
 import {
   CreateEvaluationFormSchema,
   type EvaluationOptions,
   EvaluationOptionsSchema,
   EvaluationSchema,
+  type RecordRequest,
+  RecordRequestSchema,
 } from "../schemas.ts";
 
 /** Runs one evaluation: `evaluateModel` of `@modelpress/evaluate`, or a stand-in in tests. */
@@ -39,6 +43,12 @@ export type DatasetLoader = (
   options?: LoadDatasetOptions,
 ) => Promise<Dataset>;
 
+/** How recording an evaluation in the benchmark service went: the run, or why it failed. */
+export type RecordOutcome = RecordedRun | { readonly runId: string; readonly error: string };
+
+/** The result of an evaluation job: the report, and `recorded` when the request asked for it. */
+export type EvaluationResult = EvaluationReport & { readonly recorded?: RecordOutcome };
+
 /** Upload limits in bytes. */
 export interface UploadLimits {
   /** The whole request body. */
@@ -49,6 +59,8 @@ export interface UploadLimits {
   readonly maxDatasetBytes: number;
   /** The `options` part. */
   readonly maxOptionsBytes: number;
+  /** The `record` part (it may carry compression reports). */
+  readonly maxRecordBytes: number;
 }
 
 /** What the evaluation routes need; see `EvaluateServiceDeps` in `app.ts`. */
@@ -57,8 +69,10 @@ export interface EvaluationRoutesContext {
   readonly evaluate: Evaluator;
   /** Loads datasets. */
   readonly loadDataset: DatasetLoader;
+  /** Records finished evaluations in the benchmark service; absent, `record` is refused. */
+  readonly record?: Recorder | undefined;
   /** Where jobs wait and run. */
-  readonly queue: JobQueue<EvaluationReport>;
+  readonly queue: JobQueue<EvaluationResult>;
   /** Upload limits. */
   readonly limits: UploadLimits;
   /** Jobs estimated at no more model inferences than this answer 200 directly. */
@@ -95,7 +109,9 @@ const createEvaluationRoute = createRoute({
   summary: "Evaluate a model",
   description: "Uploads a model (and optionally a reference model and a dataset) and evaluates " +
     "it. Small jobs answer 200 with the finished evaluation; larger ones (or any, with " +
-    "`Prefer: respond-async`) answer 202 with a Location to poll.",
+    "`Prefer: respond-async`) answer 202 with a Location to poll. With a `record` field, the " +
+    "finished evaluation is recorded as a run in the benchmark service (BENCHMARK_URL) and the " +
+    "result's `recorded` says how that went.",
   request: {
     body: {
       required: true,
@@ -113,7 +129,7 @@ const createEvaluationRoute = createRoute({
   },
 });
 
-const jobRoutes = (queue: JobQueue<EvaluationReport>): JobRoutesOptions<EvaluationReport> => ({
+const jobRoutes = (queue: JobQueue<EvaluationResult>): JobRoutesOptions<EvaluationResult> => ({
   queue,
   path: "/v1/evaluations",
   jobName: "evaluation",
@@ -146,7 +162,13 @@ const jobRoutes = (queue: JobQueue<EvaluationReport>): JobRoutesOptions<Evaluati
  *   evaluate: evaluateModel,
  *   loadDataset,
  *   queue: new JobQueue(),
- *   limits: { maxBodyBytes: 2 ** 28, maxModelBytes: 2 ** 27, maxDatasetBytes: 2 ** 27, maxOptionsBytes: 65536 },
+ *   limits: {
+ *     maxBodyBytes: 2 ** 28,
+ *     maxModelBytes: 2 ** 27,
+ *     maxDatasetBytes: 2 ** 27,
+ *     maxOptionsBytes: 65536,
+ *     maxRecordBytes: 2 ** 23,
+ *   },
  *   syncMaxInferences: 2000,
  *   threads: undefined,
  * });
@@ -156,6 +178,7 @@ export function addEvaluationRoutes(app: OpenAPIHono, context: EvaluationRoutesC
   // The upload is streamed by readMultipart, so the route is only described here, not validated
   // by zod-openapi's form validator (which would buffer the whole body first).
   app.openAPIRegistry.register("EvaluationOptions", EvaluationOptionsSchema);
+  app.openAPIRegistry.register("RecordRequest", RecordRequestSchema);
   app.openAPIRegistry.registerPath(createEvaluationRoute);
   app.post("/v1/evaluations", (c) => createEvaluation(c, context));
   addJobRoutes(app, jobRoutes(context.queue));
@@ -170,6 +193,7 @@ async function createEvaluation(c: Context, context: EvaluationRoutesContext): P
       reference: limits.maxModelBytes,
       dataset: limits.maxDatasetBytes,
       options: limits.maxOptionsBytes,
+      record: limits.maxRecordBytes,
     },
   });
   const byName = new Map<string, FormPart>();
@@ -178,6 +202,7 @@ async function createEvaluation(c: Context, context: EvaluationRoutesContext): P
     byName.set(part.name, part);
   }
   const options = parseOptions(byName.get("options"));
+  const recordRequest = parseRecord(byName.get("record"), context);
   if (
     options.threads !== undefined && context.threads !== undefined &&
     options.threads !== context.threads
@@ -195,8 +220,12 @@ async function createEvaluation(c: Context, context: EvaluationRoutesContext): P
   if (reference !== undefined) checkModel(reference);
   const dataset = await readDataset(byName.get("dataset"), options, context);
 
-  const task = (signal: AbortSignal, onProgress: EvaluateOptions["onProgress"]) =>
-    runEvaluation(context, {
+  const task = async (
+    signal: AbortSignal,
+    onProgress: EvaluateOptions["onProgress"],
+  ): Promise<EvaluationResult> => {
+    const startedAt = new Date().toISOString();
+    const report = await runEvaluation(context, {
       model: model.bytes,
       reference: reference?.bytes,
       dataset,
@@ -204,6 +233,16 @@ async function createEvaluation(c: Context, context: EvaluationRoutesContext): P
       signal,
       onProgress,
     });
+    if (recordRequest === undefined || context.record === undefined) return report;
+    const endedAt = new Date().toISOString();
+    const recorded = await recordEvaluation(context.record, report, {
+      request: recordRequest,
+      startedAt,
+      endedAt,
+      signal,
+    });
+    return { ...report, recorded };
+  };
   const sync = !prefersAsync(c.req.header("prefer")) &&
     estimateInferences(dataset, options, reference !== undefined) <= context.syncMaxInferences;
   const job = queue.submit(({ signal, onProgress }) => task(signal, onProgress));
@@ -270,6 +309,75 @@ function parseOptions(part: FormPart | undefined): EvaluationOptions {
     );
   }
   return EvaluationOptionsSchema.parse(json); // a ZodError becomes 400 naming the field path
+}
+
+/** The `record` part under its name, so that a bad value is named `record.model`, not `model`. */
+const RecordFieldSchema = z.object({ record: RecordRequestSchema });
+
+/** The `record` part, validated, or undefined when absent. */
+function parseRecord(
+  part: FormPart | undefined,
+  context: EvaluationRoutesContext,
+): RecordRequest | undefined {
+  if (part === undefined) return undefined;
+  if (context.record === undefined) {
+    throw badField(
+      "record",
+      "this server records no runs (no benchmark service is configured): set BENCHMARK_URL " +
+        "to the benchmark service's URL, such as http://127.0.0.1:8104, or leave out 'record'",
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(part.bytes));
+  } catch (e) {
+    throw new ApiError(
+      `Invalid record: the 'record' field is not JSON: ${e instanceof Error ? e.message : e}`,
+      { status: 400, code: "invalid_options", details: { field: "record" }, cause: e },
+    );
+  }
+  const parsed = RecordFieldSchema.safeParse({ record: json });
+  if (!parsed.success) throw zodErrorToApiError(parsed.error, { subject: "record" });
+  return parsed.data.record;
+}
+
+interface RecordInput {
+  readonly request: RecordRequest;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Records a finished evaluation. A failure is reported in the result (and logged), never
+ * failing the evaluation it would record; only cancelling the job stops it.
+ */
+async function recordEvaluation(
+  record: Recorder,
+  report: EvaluationReport,
+  input: RecordInput,
+): Promise<RecordOutcome> {
+  const { request } = input;
+  const runId = request.id ?? crypto.randomUUID();
+  try {
+    return await record(report, {
+      id: runId,
+      model: request.model,
+      recipe: request.recipe,
+      startedAt: input.startedAt,
+      endedAt: input.endedAt,
+      commit: request.commit,
+      branch: request.branch,
+      tags: request.tags,
+      params: request.params,
+      reports: request.reports,
+    }, { signal: input.signal });
+  } catch (e) {
+    if (input.signal.aborted) throw e;
+    const error = e instanceof Error ? e.message : String(e);
+    console.error(`evaluate: ${error}`);
+    return { runId, error };
+  }
 }
 
 function checkModel(part: FormPart): void {
