@@ -4,6 +4,7 @@
  * VAD, temporary folders) are in `test/support/` at the repository root.
  * @module
  */
+import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import {
   attrFloat,
@@ -23,6 +24,9 @@ import {
   ValueInfoProtoSchema,
 } from "@modelpress/onnx";
 import { Tensor, type TensorMap } from "@modelpress/evaluate";
+import { withTempDir } from "../../test/support/temp_dir.ts";
+import { memoryIo } from "./cli_io.ts";
+import { main } from "./main.ts";
 
 const T = TensorProto_DataType;
 
@@ -191,4 +195,70 @@ export function runnableFeeds(): TensorMap {
   return {
     x: new Tensor("float32", Float32Array.from({ length: 256 }, (_, i) => i + 1), [256]),
   };
+}
+
+/**
+ * Whether a file or folder exists.
+ *
+ * @param path The path.
+ * @returns Whether `Deno.stat` finds it.
+ */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks that a command reading `--recipe FILE` fails with exit code 1 and the given message on
+ * stderr for each bad file text, writing nothing, and names a recipe file that is missing.
+ *
+ * @param command The command (`prune`, `quantize`).
+ * @param model The input model's path.
+ * @param cases The file texts and the message each must give.
+ */
+export async function assertBadRecipeFiles(
+  command: string,
+  model: string,
+  cases: readonly (readonly [string, RegExp])[],
+): Promise<void> {
+  await withTempDir(async (dir) => {
+    for (const [text, message] of cases) {
+      await Deno.writeTextFile(`${dir}/r.json`, text);
+      const io = memoryIo();
+      const args = [command, model, "-o", `${dir}/out.onnx`, "--recipe", `${dir}/r.json`];
+      assert.equal(await main(args, io), 1, text);
+      assert.match(io.stderr.text(), message);
+      assert.ok(!(await exists(`${dir}/out.onnx`)), "nothing written");
+    }
+    const missing = memoryIo();
+    const args = [command, model, "-o", `${dir}/out.onnx`, "--recipe", `${dir}/none.json`];
+    assert.equal(await main(args, missing), 1);
+    assert.equal(
+      missing.stderr.text(),
+      `error: Cannot read recipe '${dir}/none.json': file not found\n`,
+    );
+  });
+}
+
+/**
+ * Checks that each command line is a usage error: exit code 2, the message on stderr, and the
+ * command's usage line after it.
+ *
+ * @param command The command (`prune`, `quantize`).
+ * @param cases The arguments after the command's name, and the message each must give.
+ */
+export async function assertUsageErrors(
+  command: string,
+  cases: readonly (readonly [readonly string[], RegExp])[],
+): Promise<void> {
+  for (const [args, message] of cases) {
+    const io = memoryIo();
+    assert.equal(await main([command, ...args], io), 2, args.join(" "));
+    assert.match(io.stderr.text(), message, args.join(" "));
+    assert.match(io.stderr.text(), new RegExp(`Usage: modelpress ${command} IN -o OUT`));
+  }
 }

@@ -24,4 +24,6 @@ export * from "./format_table.ts";
 export * from "./byte_size.ts";
 export * from "./progress_bar.ts";
 export * from "./file_progress.ts";
+export * from "./model_files.ts";
+export * from "./summary_text.ts";
 export * from "./summarize_model.ts";

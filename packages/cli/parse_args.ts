@@ -113,3 +113,51 @@ function flagName(written: string, spec: ArgSpec): string {
   if (alias === undefined) throw new UsageError(`Unknown option '${written}'`);
   return alias;
 }
+
+/**
+ * Parses a flag's value as a whole number (digits only, a safe integer).
+ *
+ * @param text The value as given.
+ * @param flag The flag, for the message (`--steps`).
+ * @returns The number.
+ * @throws {UsageError} "Option '--steps' needs a whole number, got '1.5'".
+ * @example
+ * ```ts
+ * import { parseWholeNumber } from "@modelpress/cli";
+ * parseWholeNumber("32", "--block-size"); // 32
+ * ```
+ */
+export function parseWholeNumber(text: string, flag: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) {
+    throw new UsageError(`Option '${flag}' needs a whole number, got '${text}'`);
+  }
+  return n;
+}
+
+/**
+ * The IN and `-o OUT` of a command that reads one model and writes another: exactly one
+ * positional, and the `output` flag.
+ *
+ * @param parsed The parsed arguments.
+ * @param verb What the command does, for the message (`prune`).
+ * @returns The input and output paths.
+ * @throws {UsageError} When IN or OUT is missing, or there are more positionals.
+ * @example
+ * ```ts
+ * import { inputAndOutput, parseArgs } from "@modelpress/cli";
+ * const parsed = parseArgs(["a.onnx", "-o", "b.onnx"], { string: ["output"], alias: { o: "output" } });
+ * inputAndOutput(parsed, "prune"); // { input: "a.onnx", output: "b.onnx" }
+ * ```
+ */
+export function inputAndOutput(
+  parsed: ParsedArgs,
+  verb: string,
+): { readonly input: string; readonly output: string } {
+  const [input, ...extra] = parsed.positionals;
+  if (input === undefined) throw new UsageError(`Missing IN: which model to ${verb}`);
+  if (extra.length > 0) throw new UsageError(`Unexpected argument '${extra[0]}'`);
+  const output = parsed.strings.get("output");
+  if (output === undefined) throw new UsageError("Missing -o OUT: where to write the model");
+  return { input, output };
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseArgs, UsageError } from "./parse_args.ts";
+import { inputAndOutput, parseArgs, parseWholeNumber, UsageError } from "./parse_args.ts";
 
 const SPEC = { boolean: ["json", "help"], string: ["threshold"], alias: { h: "help" } };
 
@@ -37,5 +37,36 @@ Deno.test("parseArgs() rejects unknown flags, missing values and values on boole
   assert.throws(
     () => parseArgs(["--json=yes"], SPEC),
     new UsageError("Option '--json' takes no value, but got 'yes'"),
+  );
+});
+
+Deno.test("parseWholeNumber() takes digits only", () => {
+  assert.equal(parseWholeNumber("32", "--block-size"), 32);
+  assert.equal(parseWholeNumber("0", "--seed"), 0);
+  for (const text of ["1.5", "-1", "", " 3", "1e3", "99999999999999999999"]) {
+    assert.throws(
+      () => parseWholeNumber(text, "--steps"),
+      new UsageError(`Option '--steps' needs a whole number, got '${text}'`),
+    );
+  }
+});
+
+Deno.test("inputAndOutput() wants one IN and -o OUT", () => {
+  const spec = { string: ["output"], alias: { o: "output" } };
+  assert.deepEqual(inputAndOutput(parseArgs(["a.onnx", "-o", "b.onnx"], spec), "prune"), {
+    input: "a.onnx",
+    output: "b.onnx",
+  });
+  assert.throws(
+    () => inputAndOutput(parseArgs(["-o", "b.onnx"], spec), "quantize"),
+    new UsageError("Missing IN: which model to quantize"),
+  );
+  assert.throws(
+    () => inputAndOutput(parseArgs(["a.onnx", "c.onnx", "-o", "b.onnx"], spec), "prune"),
+    new UsageError("Unexpected argument 'c.onnx'"),
+  );
+  assert.throws(
+    () => inputAndOutput(parseArgs(["a.onnx"], spec), "prune"),
+    new UsageError("Missing -o OUT: where to write the model"),
   );
 });

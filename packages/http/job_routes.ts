@@ -149,6 +149,66 @@ export function findJob<T>(
 }
 
 /**
+ * The result of a job that has succeeded, or the 404 (`not_found`) of a job that never existed
+ * or expired, or the 409 (`conflict`) "Cannot download the <what> of <job name> '<id>': it is
+ * <status>" of one that has not succeeded (with "; poll until it succeeds" while it may yet).
+ *
+ * @param options The job routes' options (queue and job name).
+ * @param id The job's id.
+ * @param what What the caller wants of the result, for the message (`model`, `report`).
+ * @returns The job's result.
+ * @example
+ * ```ts
+ * import { finishedResult, JobQueue } from "@modelpress/http";
+ * const queue = new JobQueue<number>();
+ * const job = queue.submit(() => Promise.resolve(1));
+ * await job.finished;
+ * finishedResult({ queue, jobName: "count" }, job.id, "count"); // 1
+ * ```
+ */
+export function finishedResult<T>(
+  options: Pick<JobRoutesOptions<T>, "queue" | "jobName">,
+  id: string,
+  what: string,
+): T {
+  const job = findJob(options, id);
+  if (job.result === undefined) {
+    throw new ApiError(
+      `Cannot download the ${what} of ${options.jobName} '${job.id}': it is ${job.status}` +
+        (job.status === "queued" || job.status === "running" ? "; poll until it succeeds" : ""),
+      { status: 409, code: "conflict", details: { status: job.status } },
+    );
+  }
+  return job.result;
+}
+
+/**
+ * Answers 200 with a model file to download: `application/octet-stream`, its length, and an
+ * attachment named `filename` (which must be safe in a header, see `derivedModelName`).
+ *
+ * @param c The request's context.
+ * @param file The model's bytes and download name.
+ * @returns The response.
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { sendModelFile } from "@modelpress/http";
+ * new Hono().get("/m", (c) => sendModelFile(c, { model: new Uint8Array(4), filename: "m.onnx" }));
+ * ```
+ */
+export function sendModelFile(
+  c: Context,
+  file: { readonly model: Uint8Array; readonly filename: string },
+): Response {
+  const { model, filename } = file;
+  return c.body(model as Uint8Array<ArrayBuffer>, 200, {
+    "Content-Type": "application/octet-stream",
+    "Content-Length": String(model.length),
+    "Content-Disposition": `attachment; filename="${filename}"`,
+  });
+}
+
+/**
  * Answers the request that submitted a job: unless `sync`, 202 with the job's Location and its
  * snapshot; if `sync`, waits for it and answers 200 with Content-Location, or throws its error
  * (422 with `failedCode`, 500 `internal`, or 409 `conflict` once cancelled), whose details name

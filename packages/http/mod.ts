@@ -1,8 +1,10 @@
 /**
  * `@modelpress/http`: what every ModelPress service (Hono) is built on: a streamed,
  * size-limited `multipart/form-data` reader, a bounded job queue with progress, cancellation and
- * a time to live, {@linkcode ApiError} and the one mapping of errors to HTTP answers, JSON that
- * keeps non-finite numbers, the shared schemas, and `GET /health`.
+ * a time to live, {@linkcode ApiError} and the one mapping of errors to HTTP answers, the
+ * parts of a model-and-recipe upload (`partsByName`, `checkModelPart`, `parseJsonPart`,
+ * `readCalibrationPart`, `badField`), model downloads, JSON that keeps non-finite numbers, the
+ * shared schemas, and `GET /health`.
  *
  * @example
  * ```ts
@@ -20,10 +22,12 @@
  * @module
  */
 export * from "./api_error.ts";
+export * from "./form_parts.ts";
 export * from "./handle_errors.ts";
 export * from "./health_route.ts";
 export * from "./job_queue.ts";
 export * from "./job_routes.ts";
+export * from "./model_job_routes.ts";
 export * from "./prefers_async.ts";
 export * from "./read_multipart.ts";
 export * from "./run_in_worker.ts";

@@ -111,3 +111,23 @@ export function errorResponses(
     }]),
   );
 }
+
+/**
+ * A route's `errorResponses` for {@linkcode errorResponses}, from one table of what each status
+ * means in a service: `(...statuses) => responses`, "Error" for a status not in the table.
+ *
+ * @param descriptions What each status means in the service, by status.
+ * @returns The function that gives the `responses` entries of some statuses.
+ * @example
+ * ```ts
+ * import { errorResponsesFor } from "@modelpress/http";
+ * const responses = errorResponsesFor({ 404: "No such job", 409: "Not finished" });
+ * const entries = { ...responses(404, 409) };
+ * ```
+ */
+export function errorResponsesFor(
+  descriptions: Readonly<Record<number, string>>,
+): (...statuses: number[]) => Record<number, unknown> {
+  return (...statuses) =>
+    errorResponses(Object.fromEntries(statuses.map((s) => [s, descriptions[s] ?? "Error"])));
+}

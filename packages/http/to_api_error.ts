@@ -7,6 +7,7 @@ import { HTTPException } from "hono/http-exception";
 import { z } from "@hono/zod-openapi";
 import { OnnxParseError } from "@modelpress/onnx";
 import { ApiError, type ApiErrorStatus } from "./api_error.ts";
+import { issueField } from "./form_parts.ts";
 import { type JobError, QueueFullError } from "./job_queue.ts";
 
 /**
@@ -104,9 +105,7 @@ export function zodErrorToApiError(
 ): ApiError {
   const issues = error.issues.map((issue) => ({
     // An unknown key is reported at its parent; name the key itself.
-    path: formatPath(
-      issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0] ?? ""] : issue.path,
-    ),
+    path: issueField(issue),
     message: issue.message,
   }));
   const first = issues[0] ?? { path: "", message: "invalid" };
@@ -122,11 +121,6 @@ export function zodErrorToApiError(
       cause: error,
     },
   );
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)
-    .join("");
 }
 
 const STATUSES: ReadonlySet<number> = new Set([400, 404, 409, 413, 415, 422, 500, 503]);

@@ -3,7 +3,13 @@
  * multipart forms.
  * @module
  */
-import { fileField, jobGate, jsonField, multipartForm } from "../../packages/http/_testing.ts";
+import {
+  controlledRunner,
+  type NamedRunner,
+  namedRunner,
+  recipeForm,
+  type RecipeFormParts,
+} from "../../packages/http/_testing.ts";
 import type { PruneRecipe, PruneReport } from "@modelpress/prune";
 import type { PruneBytesOptions, PrunedModel } from "./prune_bytes.ts";
 
@@ -56,69 +62,37 @@ export function fakeResult(
   };
 }
 
-/** A stand-in pruner whose runs the test releases one by one. */
-export interface ControlledPruner {
-  /** Pass as `prune`. */
-  readonly prune: (
-    model: Uint8Array,
-    recipe: PruneRecipe,
-    options: PruneBytesOptions,
-  ) => Promise<PrunedModel>;
-  /** Recipes and options of every call so far. */
-  readonly calls: { recipe: PruneRecipe; options: PruneBytesOptions }[];
-  /** Resolves when a call has started (and reported its first progress). */
-  started(): Promise<void>;
-  /** Lets every running call finish. */
-  release(): void;
-}
+/** A stand-in pruner whose runs the test releases one by one (pass `prune`). */
+export type ControlledPruner = NamedRunner<"prune", PruneRecipe, PruneBytesOptions, PrunedModel>;
 
 /**
  * Makes a pruner that reports progress (`prune`, 40 of 100) and then waits until released or
- * aborted; aborted, it rejects with the signal's reason.
+ * aborted; aborted, it rejects with the signal's reason (see `controlledRunner`).
  *
  * @returns The pruner and its controls.
  */
 export function controlledPruner(): ControlledPruner {
-  const calls: ControlledPruner["calls"] = [];
-  const gate = jobGate();
-  return {
-    calls,
-    prune: async (model, recipe, options) => {
-      calls.push({ recipe, options });
-      options.onProgress?.({ phase: "prune", done: 40, total: 100, samplesPerSecond: 80 });
-      await gate.hold(options.signal);
-      return fakeResult(model, recipe);
-    },
-    started: gate.started,
-    release: gate.release,
-  };
+  return namedRunner(
+    "prune",
+    controlledRunner<PruneRecipe, PruneBytesOptions, PrunedModel>(fakeResult, {
+      phase: "prune",
+      done: 40,
+      total: 100,
+      samplesPerSecond: 80,
+    }),
+  );
 }
 
 /** Parts of {@linkcode pruningForm}. */
-export interface PruningFormParts {
-  /** The model's bytes. */
-  readonly model?: Uint8Array;
-  /** The recipe (stringified unless already a string). */
-  readonly recipe?: unknown;
-  /** A built-in dataset name, or the bytes of a file. */
-  readonly calibration?: string | Uint8Array;
-}
+export type PruningFormParts = RecipeFormParts;
 
 /**
- * Builds the multipart form of POST /v1/prunings.
+ * Builds the multipart form of POST /v1/prunings (see `recipeForm`).
  *
  * @param parts What to put in it.
  * @returns The form.
  */
-export function pruningForm(parts: PruningFormParts): FormData {
-  return multipartForm({
-    model: fileField(parts.model, "mlp.onnx"),
-    recipe: jsonField(parts.recipe),
-    calibration: typeof parts.calibration === "string"
-      ? parts.calibration
-      : fileField(parts.calibration, "data.npz"),
-  });
-}
+export const pruningForm: (parts: PruningFormParts) => FormData = recipeForm;
 
 export { fakeLoadDataset } from "../../test/support/fake_load_dataset.ts";
 export { pollUntil } from "../../test/support/poll_until.ts";

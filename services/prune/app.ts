@@ -4,7 +4,12 @@
  * @module
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { createServiceApp, type JobServiceDeps } from "@modelpress/http";
+import {
+  createServiceApp,
+  DEFAULT_RECIPE_UPLOAD_LIMITS,
+  modelJobRoutesContext,
+  type ModelJobServiceDeps,
+} from "@modelpress/http";
 import {
   addPruningRoutes,
   type DatasetLoader,
@@ -17,25 +22,16 @@ import {
  * What the prune service is made of (and the queue, its options and the limits; a finished job
  * holds its pruned model until it expires, or until DELETE).
  */
-export interface PruneServiceDeps extends JobServiceDeps<PruningResult, UploadLimits> {
+export interface PruneServiceDeps extends ModelJobServiceDeps<PruningResult, DatasetLoader> {
   /** Runs one pruning: `pruneInWorker` (or `pruneBytes`). */
   readonly prune: Pruner;
-  /** Loads a calibration dataset: `loadDataset` of `@modelpress/evaluate`. */
-  readonly loadDataset: DatasetLoader;
-  /** Models of at most this many bytes answer 200 directly; larger ones 202 (default 8 MiB). */
-  readonly syncMaxModelBytes?: number;
 }
 
 /** Default upload limits: 1 GiB per model, 256 MiB per dataset, 64 KiB of recipe. */
-export const DEFAULT_UPLOAD_LIMITS: UploadLimits = Object.freeze({
-  maxBodyBytes: 1280 * 1024 * 1024,
-  maxModelBytes: 1024 * 1024 * 1024,
-  maxDatasetBytes: 256 * 1024 * 1024,
-  maxRecipeBytes: 64 * 1024,
-});
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = DEFAULT_RECIPE_UPLOAD_LIMITS;
 
 /** Default of {@linkcode PruneServiceDeps.syncMaxModelBytes}: 8 MiB. */
-export const DEFAULT_SYNC_MAX_MODEL_BYTES = 8 * 1024 * 1024;
+export { DEFAULT_SYNC_MAX_MODEL_BYTES } from "@modelpress/http";
 
 /**
  * Makes the prune service's app: `POST /v1/prunings`, `GET /v1/prunings/{id}`,
@@ -65,12 +61,6 @@ export function createApp(deps: PruneServiceDeps): OpenAPIHono {
         "channel) by recipe; the sparsity is always the fraction removed.",
     },
     addRoutes: (app, queue) =>
-      addPruningRoutes(app, {
-        prune: deps.prune,
-        loadDataset: deps.loadDataset,
-        queue,
-        limits: Object.freeze({ ...DEFAULT_UPLOAD_LIMITS, ...deps.limits }),
-        syncMaxModelBytes: deps.syncMaxModelBytes ?? DEFAULT_SYNC_MAX_MODEL_BYTES,
-      }),
+      addPruningRoutes(app, { prune: deps.prune, ...modelJobRoutesContext(deps, queue) }),
   });
 }

@@ -1,35 +1,35 @@
 import assert from "node:assert/strict";
-import { type ErrorBody, errorOf, postForm } from "../../packages/http/_testing.ts";
+import {
+  assertBusy,
+  assertCancels,
+  assertDirectAnswer,
+  assertIdleHealth,
+  assertJobsExpireAndDelete,
+  assertModelJobOpenApi,
+  assertPreferAsync,
+  assertRefusesInvalidModel,
+  assertRefusesJsonBody,
+  assertRefusesMissingAndUnknownParts,
+  assertRunningJob,
+  assertUploadLimits,
+  errorOf,
+  type ModelJobBody,
+  recipePoster,
+} from "../../packages/http/_testing.ts";
 import { JobQueue } from "@modelpress/http";
 import { validatePruneRecipe } from "@modelpress/prune";
 import { createApp, type PruneServiceDeps } from "./app.ts";
 import type { PruningResult } from "./routes/prunings.ts";
 import { PruneRecipeSchema } from "./schemas.ts";
-import {
-  controlledPruner,
-  fakeLoadDataset,
-  fakeResult,
-  MLP_PATH,
-  pollUntil,
-  pruningForm,
-  type PruningFormParts,
-} from "./_testing.ts";
+import { controlledPruner, fakeLoadDataset, fakeResult, MLP_PATH } from "./_testing.ts";
 
 const MLP = await Deno.readFile(MLP_PATH);
+const PATH = "/v1/prunings";
 const MAGNITUDE = { method: "magnitude", sparsity: 0.5 };
 
-interface PruningBody {
-  id: string;
-  status: string;
-  cancelRequested: boolean;
-  progress: { phase: string; done: number; total: number; percent: number } | null;
-  result?: {
-    report: { schema: string; totals: { bytes: { before: number; after: number } } };
-    model: { url: string; bytes: number };
-    reportUrl: string;
-  };
-  error?: ErrorBody["error"];
-}
+type PruningBody = ModelJobBody<
+  { schema: string; totals: { bytes: { before: number; after: number } } }
+>;
 
 function appWith(deps: Partial<PruneServiceDeps> = {}): ReturnType<typeof createApp> {
   return createApp({
@@ -39,41 +39,21 @@ function appWith(deps: Partial<PruneServiceDeps> = {}): ReturnType<typeof create
   });
 }
 
-function post(
-  app: ReturnType<typeof createApp>,
-  parts: PruningFormParts,
-  headers: Record<string, string> = {},
-): Promise<Response> {
-  return postForm(app, "/v1/prunings", pruningForm(parts), headers);
-}
+const post = recipePoster(PATH);
 
 Deno.test("GET /health answers 200 naming the prune service", async () => {
-  const res = await appWith().request("/health");
-  assert.equal(res.status, 200);
-  assert.deepEqual(await res.json(), {
-    status: "ok",
-    service: "prune",
-    jobs: { running: 0, queued: 0 },
-  });
+  await assertIdleHealth(appWith(), "prune");
 });
 
 Deno.test("POST /v1/prunings answers a small model directly with the report, a model URL and a report URL", async () => {
   const app = appWith();
-  const res = await post(app, { model: MLP, recipe: MAGNITUDE });
-  const body = await res.json() as PruningBody;
-  assert.equal(res.status, 200, JSON.stringify(body));
-  assert.equal(body.status, "succeeded");
-  assert.equal(res.headers.get("content-location"), `/v1/prunings/${body.id}`);
+  const body: PruningBody = await assertDirectAnswer(
+    app,
+    PATH,
+    { model: MLP, recipe: MAGNITUDE },
+    "mlp.pruned.onnx",
+  );
   assert.equal(body.result?.report.totals.bytes.before, MLP.length);
-  const url = body.result?.model.url ?? "";
-  assert.equal(url, `/v1/prunings/${body.id}/model`);
-  const download = await app.request(url);
-  assert.equal(download.status, 200);
-  assert.equal(download.headers.get("content-type"), "application/octet-stream");
-  assert.match(download.headers.get("content-disposition") ?? "", /mlp\.pruned\.onnx/);
-  const bytes = new Uint8Array(await download.arrayBuffer());
-  assert.equal(bytes.length, body.result?.model.bytes);
-  assert.deepEqual(bytes, MLP.slice(0, bytes.length));
   assert.equal(body.result?.reportUrl, `/v1/prunings/${body.id}/report`);
   const report = await app.request(body.result?.reportUrl ?? "");
   assert.equal(report.status, 200);
@@ -124,13 +104,7 @@ Deno.test("POST /v1/prunings passes the validated recipe and calibration data on
 });
 
 Deno.test("POST /v1/prunings answers 415 to a body that is not multipart/form-data", async () => {
-  const res = await appWith().request("/v1/prunings", {
-    method: "POST",
-    body: JSON.stringify({ recipe: MAGNITUDE }),
-    headers: { "content-type": "application/json" },
-  });
-  const error = await errorOf(res, 415);
-  assert.equal(error.code, "unsupported_media_type");
+  await assertRefusesJsonBody(appWith(), PATH, MAGNITUDE);
 });
 
 Deno.test("POST /v1/prunings answers 400 with validatePruneRecipe's message, naming the field", async () => {
@@ -201,10 +175,7 @@ Deno.test("PruneRecipeSchema accepts every field validatePruneRecipe accepts", (
 
 Deno.test("POST /v1/prunings answers 400 to missing parts, missing or misplaced calibration, unknown fields", async () => {
   const app = appWith();
-  const noModel = await errorOf(await post(app, { recipe: MAGNITUDE }), 400);
-  assert.equal(noModel.details?.field, "model");
-  const noRecipe = await errorOf(await post(app, { model: MLP }), 400);
-  assert.equal(noRecipe.details?.field, "recipe");
+  await assertRefusesMissingAndUnknownParts(app, PATH, MLP, MAGNITUDE);
   const needs: [unknown, string][] = [
     [{ method: "wanda" }, "method 'wanda'"],
     [{ method: "neuron", importance: "activation" }, "activation importance"],
@@ -227,47 +198,15 @@ Deno.test("POST /v1/prunings answers 400 to missing parts, missing or misplaced 
     400,
   );
   assert.match(unknownName.message, /unknown built-in dataset 'cifar'/);
-  const form = pruningForm({ model: MLP, recipe: MAGNITUDE });
-  form.set("options", "{}");
-  const extra = await errorOf(
-    await app.request("/v1/prunings", { method: "POST", body: form }),
-    400,
-  );
-  assert.match(extra.message, /unknown form field 'options'/);
 });
 
 Deno.test("POST /v1/prunings answers 413 to a part over its limit, and to a large Content-Length unread", async () => {
   const app = appWith({ limits: { maxModelBytes: 1024, maxBodyBytes: 10_000 } });
-  const part = await errorOf(
-    await post(app, { model: new Uint8Array(4096), recipe: MAGNITUDE }),
-    413,
-  );
-  assert.equal(part.code, "payload_too_large");
-  assert.deepEqual(part.details, { part: "model", limitBytes: 1024 });
-  let pulled = 0;
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      pulled++;
-      controller.enqueue(new Uint8Array(1024));
-    },
-  });
-  const res = await app.request("/v1/prunings", {
-    method: "POST",
-    body,
-    headers: { "content-type": "multipart/form-data; boundary=x", "content-length": "99999999" },
-  });
-  const whole = await errorOf(res, 413);
-  assert.equal(whole.details?.limitBytes, 10_000);
-  assert.ok(pulled <= 1, `pulled ${pulled} chunks`);
+  await assertUploadLimits(app, PATH, MAGNITUDE);
 });
 
 Deno.test("POST /v1/prunings answers 422 with the parser's offset to an invalid model", async () => {
-  const garbage = new Uint8Array([0x08, 0x07, 0x12, 0xff, 0xff, 0xff]);
-  const error = await errorOf(await post(appWith(), { model: garbage, recipe: MAGNITUDE }), 422);
-  assert.equal(error.code, "invalid_model");
-  assert.equal(error.details?.field, "model");
-  assert.equal(typeof error.details?.offset, "number");
-  assert.match(error.message, new RegExp(`at byte ${error.details?.offset}: `));
+  await assertRefusesInvalidModel(appWith(), PATH, MAGNITUDE);
 });
 
 Deno.test("POST /v1/prunings answers 422 to a refused calibration file, a failed pruning, and a model with nothing to prune", async () => {
@@ -340,52 +279,19 @@ Deno.test("POST /v1/prunings answers 422 to a refused calibration file, a failed
 Deno.test("POST /v1/prunings answers 202 for large models, which report progress, 409 on download, and cancel", async () => {
   const pruner = controlledPruner();
   const app = appWith({ prune: pruner.prune, syncMaxModelBytes: 1000 });
-  const res = await post(app, { model: MLP, recipe: MAGNITUDE });
-  assert.equal(res.status, 202);
-  const location = res.headers.get("location") ?? "";
-  const created = await res.json() as PruningBody;
-  assert.equal(location, `/v1/prunings/${created.id}`);
-  await pruner.started();
-  const running = await (await app.request(location)).json() as PruningBody;
-  assert.equal(running.status, "running");
-  assert.deepEqual(running.progress, {
-    phase: "prune",
-    done: 40,
-    total: 100,
-    percent: 40,
-    samplesPerSecond: 80,
+  const location = await assertRunningJob(app, PATH, { model: MLP, recipe: MAGNITUDE }, {
+    runner: pruner,
+    progress: { phase: "prune", done: 40, total: 100, percent: 40, samplesPerSecond: 80 },
   });
-  const early = await errorOf(await app.request(`${location}/model`), 409);
-  assert.equal(early.details?.status, "running");
-  assert.match(early.message, /poll until it succeeds/);
   const earlyReport = await errorOf(await app.request(`${location}/report`), 409);
   assert.equal(earlyReport.details?.status, "running");
-  const cancel = await app.request(`${location}/cancel`, { method: "POST" });
-  assert.ok(cancel.status === 200 || cancel.status === 202, String(cancel.status));
-  assert.equal((await cancel.json() as PruningBody).cancelRequested, true);
-  const final = await pollUntil(async () => {
-    const body = await (await app.request(location)).json() as PruningBody;
-    return body.status === "running" ? undefined : body;
-  });
-  assert.equal(final.status, "cancelled");
-  assert.equal(final.result, undefined);
-  const none = await errorOf(await app.request(`${location}/model`), 409);
-  assert.equal(none.details?.status, "cancelled");
+  await assertCancels(app, location);
 });
 
 Deno.test("POST /v1/prunings honours Prefer: respond-async; a finished job's cancel is 409", async () => {
   const app = appWith();
-  const res = await post(app, { model: MLP, recipe: MAGNITUDE }, { prefer: "respond-async" });
-  assert.equal(res.status, 202);
-  const location = res.headers.get("location") ?? "";
-  const done = await pollUntil(async () => {
-    const body = await (await app.request(location)).json() as PruningBody;
-    return body.status === "succeeded" ? body : undefined;
-  });
-  assert.equal((await app.request(done.result?.model.url ?? "")).status, 200);
+  const done = await assertPreferAsync(app, PATH, { model: MLP, recipe: MAGNITUDE });
   assert.equal((await app.request(done.result?.reportUrl ?? "")).status, 200);
-  const conflict = await errorOf(await app.request(`${location}/cancel`, { method: "POST" }), 409);
-  assert.equal(conflict.code, "conflict");
 });
 
 Deno.test("POST /v1/prunings answers 503 with Retry-After when the queue is full", async () => {
@@ -394,68 +300,24 @@ Deno.test("POST /v1/prunings answers 503 with Retry-After when the queue is full
     prune: pruner.prune,
     queueOptions: { concurrency: 1, maxQueued: 0, retryAfterSeconds: 7 },
   });
-  const first = await post(app, { model: MLP, recipe: MAGNITUDE }, { prefer: "respond-async" });
-  assert.equal(first.status, 202);
-  await pruner.started();
-  const busy = await post(app, { model: MLP, recipe: MAGNITUDE });
-  const error = await errorOf(busy, 503);
-  assert.equal(error.code, "busy");
-  assert.match(error.message, /Cannot start pruning/);
-  assert.equal(busy.headers.get("retry-after"), "7");
-  pruner.release();
+  await assertBusy(app, PATH, { model: MLP, recipe: MAGNITUDE }, {
+    runner: pruner,
+    jobName: "pruning",
+  });
 });
 
 Deno.test("GET and DELETE /v1/prunings/{id} answer 404 for unknown, expired and deleted jobs", async () => {
   let now = Date.parse("2025-01-01T00:00:00Z");
   const queue = new JobQueue<PruningResult>({ ttlMs: 60_000, now: () => now });
-  const app = appWith({ queue });
-  const unknown = await errorOf(await app.request("/v1/prunings/nope"), 404);
-  assert.equal(unknown.code, "not_found");
-  assert.match(unknown.message, /'nope'/);
-  await errorOf(await app.request("/v1/prunings/nope/model"), 404);
-  await errorOf(await app.request("/v1/prunings/nope/report"), 404);
-  const { id } = await (await post(app, { model: MLP, recipe: MAGNITUDE })).json() as PruningBody;
-  assert.equal((await app.request(`/v1/prunings/${id}`)).status, 200);
-  now += 60_000;
-  await errorOf(await app.request(`/v1/prunings/${id}/model`), 404);
-  const second = await (await post(app, { model: MLP, recipe: MAGNITUDE })).json() as PruningBody;
-  const del = await app.request(`/v1/prunings/${second.id}`, { method: "DELETE" });
-  assert.equal(del.status, 204);
-  await errorOf(await app.request(`/v1/prunings/${second.id}`), 404);
-  await errorOf(await app.request(`/v1/prunings/${second.id}`, { method: "DELETE" }), 404);
-  assert.equal((await errorOf(await app.request("/v2/nothing"), 404)).code, "not_found");
+  await assertJobsExpireAndDelete(appWith({ queue }), PATH, { model: MLP, recipe: MAGNITUDE }, {
+    subpaths: ["model", "report"],
+    advance: (ms) => (now += ms),
+  });
 });
 
 Deno.test("GET /openapi.json is an OpenAPI 3.1 document listing every route", async () => {
-  const res = await appWith().request("/openapi.json");
-  assert.equal(res.status, 200);
-  const doc = await res.json() as {
-    openapi: string;
-    paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
-    components: { schemas: Record<string, unknown> };
-  };
-  assert.equal(doc.openapi, "3.1.0");
-  assert.deepEqual(Object.keys(doc.paths).sort(), [
-    "/health",
-    "/v1/prunings",
-    "/v1/prunings/{id}",
-    "/v1/prunings/{id}/cancel",
-    "/v1/prunings/{id}/model",
-    "/v1/prunings/{id}/report",
-  ]);
-  assert.deepEqual(Object.keys(doc.paths["/v1/prunings"] ?? {}), ["post"]);
-  assert.deepEqual(Object.keys(doc.paths["/v1/prunings/{id}"] ?? {}).sort(), ["delete", "get"]);
-  assert.deepEqual(
-    Object.keys(doc.paths["/v1/prunings"]?.post?.responses ?? {}).sort(),
-    ["200", "202", "400", "413", "415", "422", "503"],
-  );
-  for (const path of ["/v1/prunings/{id}/model", "/v1/prunings/{id}/report"]) {
-    assert.deepEqual(
-      Object.keys(doc.paths[path]?.get?.responses ?? {}).sort(),
-      ["200", "404", "409"],
-    );
-  }
-  for (const name of ["PruneRecipe", "Pruning", "PruneReport", "Error", "SparsityBounds"]) {
-    assert.ok(name in doc.components.schemas, `schema ${name}`);
-  }
+  await assertModelJobOpenApi(appWith(), PATH, {
+    subpaths: ["model", "report"],
+    schemas: ["PruneRecipe", "Pruning", "PruneReport", "Error", "SparsityBounds"],
+  });
 });

@@ -1,10 +1,11 @@
 // The service over a real socket: Deno.serve on port 0, and main.ts as `deno task start` runs it.
 import assert from "node:assert/strict";
 import { loadDataset } from "@modelpress/evaluate";
+import { assertEndlessUploadRefused, cancelJob, pollJob } from "../../test/support/job_client.ts";
 import { healthStatus, withMain, withServer } from "../../test/support/serve.ts";
 import { createApp } from "./app.ts";
 import { pruneInWorker } from "./prune_in_worker.ts";
-import { fakeLoadDataset, fakeResult, MLP_PATH, pollUntil, pruningForm } from "./_testing.ts";
+import { fakeLoadDataset, fakeResult, MLP_PATH, pruningForm } from "./_testing.ts";
 
 const MLP = await Deno.readFile(MLP_PATH);
 
@@ -38,26 +39,7 @@ Deno.test("prune service over a socket: health, a direct pruning, its model and 
 
 Deno.test("prune service over a socket: 413 for an endless upload, 415, 400 and 422 keep the error shape", async () => {
   await withServer(fakeApp(), async (base) => {
-    let sent = 0;
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        sent += 16 * 1024;
-        if (sent > 64 * 1024 * 1024) controller.close();
-        else controller.enqueue(new Uint8Array(16 * 1024));
-      },
-    });
-    const big = await fetch(`${base}/v1/prunings`, {
-      method: "POST",
-      body,
-      headers: { "content-type": "multipart/form-data; boundary=b" },
-    }).catch((e) => e as Error);
-    // The server answers before the upload ends; the client sees the 413 (or, if it was still
-    // writing, a reset connection), but never a server that read 64 MiB.
-    if (big instanceof Response) {
-      assert.equal(big.status, 413);
-      assert.equal((await big.json()).error.code, "payload_too_large");
-    }
-    assert.ok(sent < 64 * 1024 * 1024, `sent ${sent} bytes`);
+    await assertEndlessUploadRefused(`${base}/v1/prunings`);
     const json = await fetch(`${base}/v1/prunings`, {
       method: "POST",
       body: "{}",
@@ -100,22 +82,13 @@ Deno.test("prune service over a socket: a Wanda job in a worker shows progress a
     assert.equal(res.status, 202, await res.clone().text());
     const location = `${base}${res.headers.get("location")}`;
     await res.body?.cancel();
-    const progressed = await pollUntil(async () => {
-      const body = await (await fetch(location)).json();
-      if (body.status !== "running" && body.status !== "queued") return body;
-      return body.progress !== null ? body : undefined;
-    }, 120_000); // the first run type-checks the worker's module graph
+    // The first run type-checks the worker's module graph: allow it 2 minutes.
+    const progressed = await pollJob(location, (job) => job.progress !== null, 120_000);
     assert.equal(progressed.status, "running", JSON.stringify(progressed));
     assert.equal(progressed.progress.phase, "prune");
     assert.equal(progressed.progress.total, 100);
     assert.ok(progressed.progress.percent < 100);
-    const cancel = await fetch(`${location}/cancel`, { method: "POST" });
-    assert.ok([200, 202].includes(cancel.status), String(cancel.status));
-    await cancel.body?.cancel();
-    const final = await pollUntil(async () => {
-      const body = await (await fetch(location)).json();
-      return body.status === "running" ? undefined : body;
-    });
+    const final = await cancelJob(location);
     assert.equal(final.status, "cancelled");
     assert.equal(final.result, undefined);
   });
@@ -131,10 +104,7 @@ Deno.test("prune service over a socket: an N:M job in a worker succeeds with eve
     assert.equal(res.status, 202);
     const location = `${base}${res.headers.get("location")}`;
     await res.body?.cancel();
-    const done = await pollUntil(async () => {
-      const body = await (await fetch(location)).json();
-      return body.status === "running" || body.status === "queued" ? undefined : body;
-    }, 120_000);
+    const done = await pollJob(location, undefined, 120_000);
     assert.equal(done.status, "succeeded", JSON.stringify(done.error));
     assert.equal(done.progress.percent, 100);
     const layers = done.result.report.layers as { status: string; sparsity: number }[];

@@ -3,7 +3,13 @@
  * stand-in dataset loader, and multipart forms.
  * @module
  */
-import { fileField, jobGate, jsonField, multipartForm } from "../../packages/http/_testing.ts";
+import {
+  controlledRunner,
+  type NamedRunner,
+  namedRunner,
+  recipeForm,
+  type RecipeFormParts,
+} from "../../packages/http/_testing.ts";
 import type { QuantizationReport, QuantizeRecipe } from "@modelpress/quantize";
 import type { QuantizeBytesOptions, QuantizedModel } from "./quantize_bytes.ts";
 
@@ -28,69 +34,42 @@ export function fakeResult(model: Uint8Array, recipe: QuantizeRecipe): Quantized
   };
 }
 
-/** A stand-in quantizer whose runs the test releases one by one. */
-export interface ControlledQuantizer {
-  /** Pass as `quantize`. */
-  readonly quantize: (
-    model: Uint8Array,
-    recipe: QuantizeRecipe,
-    options: QuantizeBytesOptions,
-  ) => Promise<QuantizedModel>;
-  /** Recipes and options of every call so far. */
-  readonly calls: { recipe: QuantizeRecipe; options: QuantizeBytesOptions }[];
-  /** Resolves when a call has started (and reported its first progress). */
-  started(): Promise<void>;
-  /** Lets every running call finish. */
-  release(): void;
-}
+/** A stand-in quantizer whose runs the test releases one by one (pass `quantize`). */
+export type ControlledQuantizer = NamedRunner<
+  "quantize",
+  QuantizeRecipe,
+  QuantizeBytesOptions,
+  QuantizedModel
+>;
 
 /**
- * Makes a quantizer that reports progress (`quantize`, 3 of 12 tensors) and then waits until
- * released or aborted; aborted, it rejects with the signal's reason.
+ * Makes a quantizer that reports progress (`quantize`, 3 of 12 tensors) and then waits until released or
+ * aborted; aborted, it rejects with the signal's reason (see `controlledRunner`).
  *
  * @returns The quantizer and its controls.
  */
 export function controlledQuantizer(): ControlledQuantizer {
-  const calls: ControlledQuantizer["calls"] = [];
-  const gate = jobGate();
-  return {
-    calls,
-    quantize: async (model, recipe, options) => {
-      calls.push({ recipe, options });
-      options.onProgress?.({ phase: "quantize", done: 3, total: 12, samplesPerSecond: 60 });
-      await gate.hold(options.signal);
-      return fakeResult(model, recipe);
-    },
-    started: gate.started,
-    release: gate.release,
-  };
+  return namedRunner(
+    "quantize",
+    controlledRunner<QuantizeRecipe, QuantizeBytesOptions, QuantizedModel>(fakeResult, {
+      phase: "quantize",
+      done: 3,
+      total: 12,
+      samplesPerSecond: 60,
+    }),
+  );
 }
 
 /** Parts of {@linkcode quantizationForm}. */
-export interface QuantizationFormParts {
-  /** The model's bytes. */
-  readonly model?: Uint8Array;
-  /** The recipe (stringified unless already a string). */
-  readonly recipe?: unknown;
-  /** A built-in dataset name, or the bytes of a file. */
-  readonly calibration?: string | Uint8Array;
-}
+export type QuantizationFormParts = RecipeFormParts;
 
 /**
- * Builds the multipart form of POST /v1/quantizations.
+ * Builds the multipart form of POST /v1/quantizations (see `recipeForm`).
  *
  * @param parts What to put in it.
  * @returns The form.
  */
-export function quantizationForm(parts: QuantizationFormParts): FormData {
-  return multipartForm({
-    model: fileField(parts.model, "mlp.onnx"),
-    recipe: jsonField(parts.recipe),
-    calibration: typeof parts.calibration === "string"
-      ? parts.calibration
-      : fileField(parts.calibration, "data.npz"),
-  });
-}
+export const quantizationForm: (parts: QuantizationFormParts) => FormData = recipeForm;
 
 export { fakeLoadDataset } from "../../test/support/fake_load_dataset.ts";
 export { pollUntil } from "../../test/support/poll_until.ts";

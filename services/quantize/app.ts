@@ -4,7 +4,12 @@
  * @module
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { createServiceApp, type JobServiceDeps } from "@modelpress/http";
+import {
+  createServiceApp,
+  DEFAULT_RECIPE_UPLOAD_LIMITS,
+  modelJobRoutesContext,
+  type ModelJobServiceDeps,
+} from "@modelpress/http";
 import {
   addQuantizationRoutes,
   type DatasetLoader,
@@ -17,25 +22,17 @@ import {
  * What the quantize service is made of (and the queue, its options and the limits; a finished
  * job holds its quantized model until it expires, or until DELETE).
  */
-export interface QuantizeServiceDeps extends JobServiceDeps<QuantizationResult, UploadLimits> {
+export interface QuantizeServiceDeps
+  extends ModelJobServiceDeps<QuantizationResult, DatasetLoader> {
   /** Runs one quantization: `quantizeInWorker` (or `quantizeBytes`). */
   readonly quantize: Quantizer;
-  /** Loads a calibration dataset: `loadDataset` of `@modelpress/evaluate`. */
-  readonly loadDataset: DatasetLoader;
-  /** Models of at most this many bytes answer 200 directly; larger ones 202 (default 8 MiB). */
-  readonly syncMaxModelBytes?: number;
 }
 
 /** Default upload limits: 1 GiB per model, 256 MiB per dataset, 64 KiB of recipe. */
-export const DEFAULT_UPLOAD_LIMITS: UploadLimits = Object.freeze({
-  maxBodyBytes: 1280 * 1024 * 1024,
-  maxModelBytes: 1024 * 1024 * 1024,
-  maxDatasetBytes: 256 * 1024 * 1024,
-  maxRecipeBytes: 64 * 1024,
-});
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = DEFAULT_RECIPE_UPLOAD_LIMITS;
 
 /** Default of {@linkcode QuantizeServiceDeps.syncMaxModelBytes}: 8 MiB. */
-export const DEFAULT_SYNC_MAX_MODEL_BYTES = 8 * 1024 * 1024;
+export { DEFAULT_SYNC_MAX_MODEL_BYTES } from "@modelpress/http";
 
 /**
  * Makes the quantize service's app: `POST /v1/quantizations`, `GET /v1/quantizations/{id}`,
@@ -65,10 +62,7 @@ export function createApp(deps: QuantizeServiceDeps): OpenAPIHono {
     addRoutes: (app, queue) =>
       addQuantizationRoutes(app, {
         quantize: deps.quantize,
-        loadDataset: deps.loadDataset,
-        queue,
-        limits: Object.freeze({ ...DEFAULT_UPLOAD_LIMITS, ...deps.limits }),
-        syncMaxModelBytes: deps.syncMaxModelBytes ?? DEFAULT_SYNC_MAX_MODEL_BYTES,
+        ...modelJobRoutesContext(deps, queue),
       }),
   });
 }

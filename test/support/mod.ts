@@ -17,6 +17,7 @@
 export * from "./fake_load_dataset.ts";
 export * from "./free_port.ts";
 export * from "./is_alive.ts";
+export * from "./job_client.ts";
 export * from "./poll_until.ts";
 export * from "./prng.ts";
 export * from "./run_model.ts";

@@ -13,7 +13,7 @@ import {
 import { memoryIo } from "../cli_io.ts";
 import { PROGRESS_MIN_BYTES } from "../file_progress.ts";
 import { main } from "../main.ts";
-import { richModel, runnableFeeds, runnableModel } from "../_testing.ts";
+import { exists, richModel, runnableFeeds, runnableModel } from "../_testing.ts";
 import { runModel } from "../../../test/support/run_model.ts";
 import { sileroFeeds, sileroPath } from "../../../test/support/silero.ts";
 import { withTempDir } from "../../../test/support/temp_dir.ts";
@@ -241,12 +241,3 @@ Deno.test("convert --help prints usage and the options", async () => {
   assert.match(io.stdout.text(), /^Usage: modelpress convert IN OUT/);
   assert.match(io.stdout.text(), /--external-data-threshold BYTES/);
 });
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

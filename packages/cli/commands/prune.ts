@@ -16,7 +16,6 @@
  * terminal and the input is large (or calibration data is run).
  * @module
  */
-import { type ModelProto, readModel, writeModel } from "@modelpress/onnx";
 import {
   type ChannelGroup,
   type Importance,
@@ -30,12 +29,27 @@ import {
 } from "@modelpress/prune";
 import { formatBytes } from "../byte_size.ts";
 import type { CliIo } from "../cli_io.ts";
-import { type Command, commandFailure, statInputFile } from "../command.ts";
-import { FileProgress, PROGRESS_MIN_BYTES } from "../file_progress.ts";
+import { type Command, commandFailure } from "../command.ts";
+import { PROGRESS_MIN_BYTES } from "../file_progress.ts";
 import { formatTable } from "../format_table.ts";
-import { parseArgs, UsageError } from "../parse_args.ts";
+import {
+  type ModelCommandSummary,
+  parseModelCommand,
+  readModelFile,
+  readRecipeFile,
+  resolveRecipe,
+  writeOutputs,
+} from "../model_files.ts";
+import { parseWholeNumber, UsageError } from "../parse_args.ts";
 import { ProgressBar } from "../progress_bar.ts";
-import { readDataset } from "../read_dataset.ts";
+import { readCalibration } from "../read_dataset.ts";
+import {
+  formatCount as count,
+  formatDuration as ms,
+  formatPercent as pct,
+  labelRows as labelled,
+  plural,
+} from "../summary_text.ts";
 
 const HELP =
   `Usage: modelpress prune IN -o OUT --method magnitude|random|nm|wanda|neuron|channel [options]
@@ -116,45 +130,22 @@ export const pruneCommand: Command = Object.freeze({
 });
 
 async function runPrune(args: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parseArgs(args, {
-    boolean: ["help", "json", "global"],
-    string: [
-      "output",
-      "method",
-      "sparsity",
-      "pattern",
-      "importance",
-      "recovery",
-      "calibration",
-      "storage",
-      "steps",
-      "seed",
-      "recipe",
-      "report",
-    ],
-    alias: { h: "help", o: "output" },
+  const command = parseModelCommand(args, io, {
+    verb: "prune",
+    help: HELP,
+    boolean: ["global"],
+    string: ["sparsity", "pattern", "importance", "recovery", "storage", "steps", "seed"],
   });
-  if (parsed.booleans.has("help")) {
-    io.stdout.write(HELP);
-    return 0;
-  }
-  const [input, ...extra] = parsed.positionals;
-  if (input === undefined) throw new UsageError("Missing IN: which model to prune");
-  if (extra.length > 0) throw new UsageError(`Unexpected argument '${extra[0]}'`);
-  const output = parsed.strings.get("output");
-  if (output === undefined) throw new UsageError("Missing -o OUT: where to write the model");
+  if (command === undefined) return 0;
+  const { parsed, input, output } = command;
   const flags = flagSettings(parsed.strings, parsed.booleans);
-  const recipePath = parsed.strings.get("recipe");
-  if (recipePath === undefined && flags.method === undefined) {
-    throw new UsageError(
-      "Missing --method: magnitude, random, nm, wanda, neuron or channel (or a --recipe file " +
-        "that sets it)",
-    );
-  }
-  const fromFile = recipePath === undefined
-    ? undefined
-    : await readRecipe(recipePath, flags.method);
-  const recipe = mergeRecipe(fromFile, flags);
+  const recipe = await resolveRecipe({
+    recipePath: parsed.strings.get("recipe"),
+    flags,
+    methods: "magnitude, random, nm, wanda, neuron or channel",
+    read: readRecipe,
+    merge: mergeRecipe,
+  });
   const reportPath = parsed.strings.get("report");
   const calibrationArg = parsed.strings.get("calibration");
   const needs = recipe.method === "wanda"
@@ -164,31 +155,15 @@ async function runPrune(args: readonly string[], io: CliIo): Promise<number> {
     : recipe.recovery?.batchNorm === true || recipe.recovery?.biasCorrection === true
     ? "recovery"
     : undefined;
-  if (needs !== undefined && calibrationArg === undefined) {
-    throw new UsageError(`Missing --calibration: ${needs} needs a dataset (mnist or a file)`);
-  }
-  if (needs === undefined && calibrationArg !== undefined) {
-    throw new UsageError(
-      "Option '--calibration' is only used by --method wanda, --importance activation and " +
-        "--recovery",
-    );
-  }
   // Built-in MNIST calibrates on its train split, so that evaluating on the test split (what
   // `modelpress eval --dataset mnist` reads) stays fair.
-  const dataset = calibrationArg === undefined
-    ? undefined
-    : await readDataset(calibrationArg, "read calibration dataset", { split: "train" });
+  const dataset = await readCalibration(calibrationArg, {
+    neededBy: needs,
+    usedBy: "--method wanda, --importance activation and --recovery",
+  });
 
-  const { size: inputBytes } = await statInputFile("prune", input);
-  const started = performance.now();
-  let model: ModelProto;
-  try {
-    using progress = new FileProgress(io.stderr, `read ${input}`);
-    model = await readModel(input, { onProgress: progress.onProgress });
-  } catch (e) {
-    throw commandFailure(e, { verb: "read", path: input });
-  }
-  const mainNodes = model.graph?.node.length ?? 0;
+  const file = await readModelFile(input, io, "prune");
+  const { model, inputBytes } = file;
   const read = performance.now();
 
   let report: PruneReport;
@@ -212,37 +187,16 @@ async function runPrune(args: readonly string[], io: CliIo): Promise<number> {
     throw new Error(`Cannot prune '${input}': no layer can be pruned: ${unsupported(report)}`);
   }
 
-  try {
-    using progress = new FileProgress(io.stderr, `write ${output}`);
-    await writeModel(output, model, { onProgress: progress.onProgress });
-  } catch (e) {
-    throw commandFailure(e, { verb: "write", path: output });
-  }
-  const done = performance.now();
-
-  const json = JSON.stringify(report, null, 2) + "\n";
-  if (reportPath !== undefined) {
-    try {
-      await Deno.writeTextFile(reportPath, json);
-    } catch (e) {
-      throw commandFailure(e, { verb: "write report", path: reportPath });
-    }
-  }
-  if (parsed.booleans.has("json")) {
-    io.stdout.write(json);
-    return 0;
-  }
-  io.stdout.write(formatSummary(report, {
+  return await writeOutputs(io, {
+    file,
+    report,
     input,
     output,
-    inputBytes,
-    mainNodes,
-    readMs: read - started,
-    pruneMs: pruned - read,
-    writeMs: done - pruned,
-    ...(reportPath === undefined ? {} : { reportPath }),
-  }));
-  return 0;
+    reportPath,
+    json: parsed.booleans.has("json"),
+    workMs: pruned - read,
+    format: formatSummary,
+  });
 }
 
 /** The recipe settings that command-line flags give. */
@@ -293,9 +247,9 @@ function flagSettings(
     out.storage = oneOf(storage, STORAGES, "--storage", "storage mode") as StorageMode;
   }
   const steps = strings.get("steps");
-  if (steps !== undefined) out.schedule = { steps: wholeNumber(steps, "--steps") };
+  if (steps !== undefined) out.schedule = { steps: parseWholeNumber(steps, "--steps") };
   const seed = strings.get("seed");
-  if (seed !== undefined) out.seed = wholeNumber(seed, "--seed");
+  if (seed !== undefined) out.seed = parseWholeNumber(seed, "--seed");
   return out;
 }
 
@@ -306,14 +260,6 @@ function oneOf(value: string, allowed: readonly string[], flag: string, what: st
   return value;
 }
 
-function wholeNumber(text: string, flag: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) {
-    throw new UsageError(`Option '${flag}' needs a whole number, got '${text}'`);
-  }
-  return n;
-}
-
 /**
  * Reads a recipe file and validates it on its own (a method given by flag fills a file that has
  * none); returns the file's own settings.
@@ -322,20 +268,7 @@ async function readRecipe(
   path: string,
   method: PruneRecipe["method"] | undefined,
 ): Promise<Record<string, unknown>> {
-  await statInputFile("read recipe", path);
-  let value: unknown;
-  try {
-    value = JSON.parse(await Deno.readTextFile(path));
-  } catch (e) {
-    const why = e instanceof SyntaxError ? new SyntaxError(`not valid JSON: ${e.message}`) : e;
-    throw commandFailure(why, { verb: "read recipe", path });
-  }
-  if (
-    method !== undefined && typeof value === "object" && value !== null &&
-    !Array.isArray(value) && !("method" in value)
-  ) {
-    value = { ...value, method };
-  }
+  const value = await readRecipeFile(path, method);
   try {
     validatePruneRecipe(value);
   } catch (e) {
@@ -409,19 +342,7 @@ interface StructuredDetails {
   readonly unsupported: readonly UnsupportedNode[];
 }
 
-/** What {@linkcode formatSummary} prints besides the report. */
-interface SummaryContext {
-  readonly input: string;
-  readonly output: string;
-  readonly inputBytes: number;
-  readonly mainNodes: number;
-  readonly readMs: number;
-  readonly pruneMs: number;
-  readonly writeMs: number;
-  readonly reportPath?: string;
-}
-
-function formatSummary(report: PruneReport, c: SummaryContext): string {
+function formatSummary(report: PruneReport, c: ModelCommandSummary): string {
   const r = report.recipe;
   const settings = [
     r.method,
@@ -531,9 +452,9 @@ function formatSummary(report: PruneReport, c: SummaryContext): string {
     indent: "  ",
   });
 
-  const total = c.readMs + c.pruneMs + c.writeMs;
+  const total = c.readMs + c.workMs + c.writeMs;
   const tail = formatTable(labelled([
-    ["Time", `${ms(total)}: read ${ms(c.readMs)}, prune ${ms(c.pruneMs)}, write ${ms(c.writeMs)}`],
+    ["Time", `${ms(total)}: read ${ms(c.readMs)}, prune ${ms(c.workMs)}, write ${ms(c.writeMs)}`],
     ["Wrote", c.output],
     ...(c.reportPath === undefined ? [] : [["Report", c.reportPath]]),
   ]));
@@ -549,25 +470,4 @@ function recoveryOf(r: PruneRecipe): string {
 
 function sparsityOf(params: number, nonzero: number): number {
   return params === 0 ? 0 : 1 - nonzero / params;
-}
-
-/** Pads the first column to one width, so that the summary's separate tables line up. */
-function labelled(rows: string[][]): string[][] {
-  return rows.map(([label, ...rest]) => [(label ?? "").padEnd(7), ...rest]);
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
-function count(n: number): string {
-  return n.toLocaleString("en-US");
-}
-
-function pct(x: number): string {
-  return `${(x * 100).toFixed(1)}%`;
-}
-
-function ms(x: number): string {
-  return x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${Math.round(x)} ms`;
 }

@@ -13,6 +13,7 @@ import { loadDataset, Tensor } from "@modelpress/evaluate";
 import { densifyStorage, type PruneReport } from "@modelpress/prune";
 import { memoryIo } from "../cli_io.ts";
 import { main } from "../main.ts";
+import { assertBadRecipeFiles, assertUsageErrors, exists } from "../_testing.ts";
 import { runModel } from "../../../test/support/run_model.ts";
 import { withTempDir } from "../../../test/support/temp_dir.ts";
 
@@ -262,39 +263,23 @@ Deno.test("prune --recipe: flags replace the file's settings, its exclusions sta
 });
 
 Deno.test("prune fails with exit code 1 and the validator's message for a bad recipe file", async () => {
-  await withTempDir(async (dir) => {
-    const cases: [string, RegExp][] = [
-      [
-        '{"method": "magnitude", "sparsity": 1.5}',
-        /^error: Cannot use recipe '\S+r\.json': sparsity must be in \[0, 1\), got 1\.5\n$/,
-      ],
-      [
-        '{"method": "magnitude", "sparsty": 0.5}',
-        /^error: Cannot use recipe '\S+r\.json': unknown field 'sparsty'\n$/,
-      ],
-      [
-        '{"method": "nm", "sparsity": 0.3}',
-        /^error: Cannot use recipe '\S+r\.json': method 'nm' with pattern 2:4 removes 0\.5, got sparsity 0\.3\n$/,
-      ],
-      ['{"sparsity": 0.5}', /^error: Cannot use recipe '\S+r\.json': method is required\n$/],
-      ['{"method": ', /^error: Cannot read recipe '\S+r\.json': not valid JSON: /],
-    ];
-    for (const [text, message] of cases) {
-      await Deno.writeTextFile(`${dir}/r.json`, text);
-      const io = memoryIo();
-      const args = ["prune", MLP, "-o", `${dir}/p.onnx`, "--recipe", `${dir}/r.json`];
-      assert.equal(await main(args, io), 1, text);
-      assert.match(io.stderr.text(), message);
-      assert.ok(!(await exists(`${dir}/p.onnx`)), "nothing written");
-    }
-    const missing = memoryIo();
-    const args = ["prune", MLP, "-o", `${dir}/p.onnx`, "--recipe", `${dir}/none.json`];
-    assert.equal(await main(args, missing), 1);
-    assert.equal(
-      missing.stderr.text(),
-      `error: Cannot read recipe '${dir}/none.json': file not found\n`,
-    );
-  });
+  const cases: [string, RegExp][] = [
+    [
+      '{"method": "magnitude", "sparsity": 1.5}',
+      /^error: Cannot use recipe '\S+r\.json': sparsity must be in \[0, 1\), got 1\.5\n$/,
+    ],
+    [
+      '{"method": "magnitude", "sparsty": 0.5}',
+      /^error: Cannot use recipe '\S+r\.json': unknown field 'sparsty'\n$/,
+    ],
+    [
+      '{"method": "nm", "sparsity": 0.3}',
+      /^error: Cannot use recipe '\S+r\.json': method 'nm' with pattern 2:4 removes 0\.5, got sparsity 0\.3\n$/,
+    ],
+    ['{"sparsity": 0.5}', /^error: Cannot use recipe '\S+r\.json': method is required\n$/],
+    ['{"method": ', /^error: Cannot read recipe '\S+r\.json': not valid JSON: /],
+  ];
+  await assertBadRecipeFiles("prune", MLP, cases);
 });
 
 Deno.test("prune exits 2 on wrong usage and invalid option values, naming the problem", async () => {
@@ -354,12 +339,7 @@ Deno.test("prune exits 2 on wrong usage and invalid option values, naming the pr
     ],
     [["a.onnx", ...out, "--method", "magnitude", "--fast"], /Unknown option '--fast'/],
   ];
-  for (const [args, message] of cases) {
-    const io = memoryIo();
-    assert.equal(await main(["prune", ...args], io), 2, args.join(" "));
-    assert.match(io.stderr.text(), message, args.join(" "));
-    assert.match(io.stderr.text(), /Usage: modelpress prune IN -o OUT/);
-  }
+  await assertUsageErrors("prune", cases);
 });
 
 Deno.test("prune exits 1 with one clear line for missing, invalid and unprunable models", async () => {
@@ -443,12 +423,3 @@ Deno.test("prune --help prints usage, the methods and the options; main lists it
   assert.equal(await main(["--help"], top), 0);
   assert.match(top.stdout.text(), /^ {2}prune +Prune a model/m);
 });
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

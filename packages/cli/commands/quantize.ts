@@ -15,7 +15,6 @@
  * quantizing and writing go to stderr when it is a terminal and the input is large.
  * @module
  */
-import { type ModelProto, readModel, writeModel } from "@modelpress/onnx";
 import {
   type CalibrationMethod,
   type NodeReport,
@@ -27,12 +26,26 @@ import {
 } from "@modelpress/quantize";
 import { formatBytes } from "../byte_size.ts";
 import type { CliIo } from "../cli_io.ts";
-import { type Command, commandFailure, statInputFile } from "../command.ts";
-import { FileProgress, PROGRESS_MIN_BYTES } from "../file_progress.ts";
+import { type Command, commandFailure } from "../command.ts";
+import { PROGRESS_MIN_BYTES } from "../file_progress.ts";
 import { formatTable } from "../format_table.ts";
-import { parseArgs, UsageError } from "../parse_args.ts";
+import {
+  type ModelCommandSummary,
+  parseModelCommand,
+  readModelFile,
+  readRecipeFile,
+  resolveRecipe,
+  writeOutputs,
+} from "../model_files.ts";
+import { parseWholeNumber, UsageError } from "../parse_args.ts";
 import { ProgressBar } from "../progress_bar.ts";
-import { readDataset } from "../read_dataset.ts";
+import { readCalibration } from "../read_dataset.ts";
+import {
+  formatDuration as ms,
+  formatPercent as pct,
+  labelRows as labelled,
+  plural,
+} from "../summary_text.ts";
 
 const HELP =
   `Usage: modelpress quantize IN -o OUT --method linear|dynamic|static|log|kmeans|int4 [options]
@@ -104,76 +117,32 @@ export const quantizeCommand: Command = Object.freeze({
 });
 
 async function runQuantize(args: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parseArgs(args, {
-    boolean: [
-      "help",
-      "json",
-      "per-channel",
-      "per-tensor",
-      "symmetric",
-      "asymmetric",
-    ],
-    string: [
-      "output",
-      "method",
-      "bits",
-      "block-size",
-      "range",
-      "recipe",
-      "report",
-      "calibration",
-      "calibration-method",
-      "calibration-samples",
-    ],
-    alias: { h: "help", o: "output" },
+  const command = parseModelCommand(args, io, {
+    verb: "quantize",
+    help: HELP,
+    boolean: ["per-channel", "per-tensor", "symmetric", "asymmetric"],
+    string: ["bits", "block-size", "range", "calibration-method", "calibration-samples"],
   });
-  if (parsed.booleans.has("help")) {
-    io.stdout.write(HELP);
-    return 0;
-  }
-  const [input, ...extra] = parsed.positionals;
-  if (input === undefined) throw new UsageError("Missing IN: which model to quantize");
-  if (extra.length > 0) throw new UsageError(`Unexpected argument '${extra[0]}'`);
-  const output = parsed.strings.get("output");
-  if (output === undefined) throw new UsageError("Missing -o OUT: where to write the model");
+  if (command === undefined) return 0;
+  const { parsed, input, output } = command;
   const flags = flagSettings(parsed.strings, parsed.booleans);
-  const recipePath = parsed.strings.get("recipe");
-  if (recipePath === undefined && flags.method === undefined) {
-    throw new UsageError(
-      "Missing --method: linear, dynamic, static, log, kmeans or int4 (or a --recipe file that " +
-        "sets it)",
-    );
-  }
-  const fromFile = recipePath === undefined
-    ? undefined
-    : await readRecipe(recipePath, flags.method);
-  const recipe = mergeRecipe(fromFile, flags);
+  const recipe = await resolveRecipe({
+    recipePath: parsed.strings.get("recipe"),
+    flags,
+    methods: "linear, dynamic, static, log, kmeans or int4",
+    read: readRecipe,
+    merge: mergeRecipe,
+  });
   const reportPath = parsed.strings.get("report");
   const usesStatic = recipe.method === "static" ||
     (recipe.overrides ?? []).some((o) => o.method === "static");
-  const calibrationArg = parsed.strings.get("calibration");
-  if (usesStatic && calibrationArg === undefined) {
-    throw new UsageError(
-      "Missing --calibration: static quantization needs a dataset (mnist or a file)",
-    );
-  }
-  if (!usesStatic && calibrationArg !== undefined) {
-    throw new UsageError("Option '--calibration' is only used by --method static");
-  }
-  const dataset = calibrationArg === undefined
-    ? undefined
-    : await readDataset(calibrationArg, "read calibration dataset", { split: "train" });
+  const dataset = await readCalibration(parsed.strings.get("calibration"), {
+    neededBy: usesStatic ? "static quantization" : undefined,
+    usedBy: "--method static",
+  });
 
-  const { size: inputBytes } = await statInputFile("quantize", input);
-  const started = performance.now();
-  let model: ModelProto;
-  try {
-    using progress = new FileProgress(io.stderr, `read ${input}`);
-    model = await readModel(input, { onProgress: progress.onProgress });
-  } catch (e) {
-    throw commandFailure(e, { verb: "read", path: input });
-  }
-  const mainNodes = model.graph?.node.length ?? 0;
+  const file = await readModelFile(input, io, "quantize");
+  const { model, inputBytes } = file;
   const read = performance.now();
 
   let report: QuantizationReport;
@@ -196,37 +165,16 @@ async function runQuantize(args: readonly string[], io: CliIo): Promise<number> 
   }
   const quantized = performance.now();
 
-  try {
-    using progress = new FileProgress(io.stderr, `write ${output}`);
-    await writeModel(output, model, { onProgress: progress.onProgress });
-  } catch (e) {
-    throw commandFailure(e, { verb: "write", path: output });
-  }
-  const done = performance.now();
-
-  const json = JSON.stringify(report, null, 2) + "\n";
-  if (reportPath !== undefined) {
-    try {
-      await Deno.writeTextFile(reportPath, json);
-    } catch (e) {
-      throw commandFailure(e, { verb: "write report", path: reportPath });
-    }
-  }
-  if (parsed.booleans.has("json")) {
-    io.stdout.write(json);
-    return 0;
-  }
-  io.stdout.write(formatSummary(report, {
+  return await writeOutputs(io, {
+    file,
+    report,
     input,
     output,
-    inputBytes,
-    mainNodes,
-    readMs: read - started,
-    quantizeMs: quantized - read,
-    writeMs: done - quantized,
-    ...(reportPath === undefined ? {} : { reportPath }),
-  }));
-  return 0;
+    reportPath,
+    json: parsed.booleans.has("json"),
+    workMs: quantized - read,
+    format: formatSummary,
+  });
 }
 
 /** The recipe settings that command-line flags give. */
@@ -257,7 +205,7 @@ function flagSettings(
       : method as Exclude<FlagSettings["method"], undefined>;
   }
   const bits = strings.get("bits");
-  if (bits !== undefined) out.bits = wholeNumber(bits, "--bits");
+  if (bits !== undefined) out.bits = parseWholeNumber(bits, "--bits");
   if (method === "int4") {
     if (out.bits !== undefined && out.bits !== 4) {
       throw new UsageError(`Option '--bits' ${out.bits} contradicts --method int4`);
@@ -286,7 +234,7 @@ function flagSettings(
   const blockSize = strings.get("block-size");
   if (blockSize !== undefined) {
     out.granularity = "block";
-    out.blockSize = wholeNumber(blockSize, "--block-size");
+    out.blockSize = parseWholeNumber(blockSize, "--block-size");
   }
   if (booleans.has("symmetric")) out.symmetric = true;
   if (booleans.has("asymmetric")) out.symmetric = false;
@@ -313,18 +261,10 @@ function flagSettings(
       method: (calibrationMethod ?? "minmax") as CalibrationMethod,
       ...(calibrationSamples === undefined
         ? {}
-        : { samples: wholeNumber(calibrationSamples, "--calibration-samples") }),
+        : { samples: parseWholeNumber(calibrationSamples, "--calibration-samples") }),
     };
   }
   return out;
-}
-
-function wholeNumber(text: string, flag: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) {
-    throw new UsageError(`Option '${flag}' needs a whole number, got '${text}'`);
-  }
-  return n;
 }
 
 /** Reads and validates a recipe file; a method given by flag fills a file that has none. */
@@ -332,20 +272,7 @@ async function readRecipe(
   path: string,
   method: "linear" | "dynamic" | "static" | "log" | "kmeans" | undefined,
 ): Promise<QuantizeRecipe> {
-  await statInputFile("read recipe", path);
-  let value: unknown;
-  try {
-    value = JSON.parse(await Deno.readTextFile(path));
-  } catch (e) {
-    const why = e instanceof SyntaxError ? new SyntaxError(`not valid JSON: ${e.message}`) : e;
-    throw commandFailure(why, { verb: "read recipe", path });
-  }
-  if (
-    method !== undefined && typeof value === "object" && value !== null &&
-    !Array.isArray(value) && !("method" in value)
-  ) {
-    value = { ...value, method };
-  }
+  const value = await readRecipeFile(path, method);
   try {
     return validateRecipe(value);
   } catch (e) {
@@ -372,19 +299,7 @@ function mergeRecipe(file: QuantizeRecipe | undefined, flags: FlagSettings): Qua
   }
 }
 
-/** What {@linkcode formatSummary} prints besides the report. */
-interface SummaryContext {
-  readonly input: string;
-  readonly output: string;
-  readonly inputBytes: number;
-  readonly mainNodes: number;
-  readonly readMs: number;
-  readonly quantizeMs: number;
-  readonly writeMs: number;
-  readonly reportPath?: string;
-}
-
-function formatSummary(report: QuantizationReport, c: SummaryContext): string {
+function formatSummary(report: QuantizationReport, c: ModelCommandSummary): string {
   const s = resolveSettings(report.recipe, []);
   const granularity = s.granularity === "block"
     ? `blocks of ${s.blockSize}`
@@ -433,7 +348,7 @@ function formatSummary(report: QuantizationReport, c: SummaryContext): string {
   );
 
   const { before, after } = report.size;
-  const total = c.readMs + c.quantizeMs + c.writeMs;
+  const total = c.readMs + c.workMs + c.writeMs;
   const tail = formatTable(labelled([
     [
       "Size",
@@ -443,7 +358,7 @@ function formatSummary(report: QuantizationReport, c: SummaryContext): string {
     ],
     [
       "Time",
-      `${ms(total)}: read ${ms(c.readMs)}, quantize ${ms(c.quantizeMs)} (numeric ${
+      `${ms(total)}: read ${ms(c.readMs)}, quantize ${ms(c.workMs)} (numeric ${
         ms(report.timeMs.numeric)
       }), write ${ms(c.writeMs)}`,
     ],
@@ -453,24 +368,7 @@ function formatSummary(report: QuantizationReport, c: SummaryContext): string {
   return [head, nodes, reasons, tail].filter((t) => t !== "").join("\n");
 }
 
-/** Pads the first column to one width, so that the summary's separate tables line up. */
-function labelled(rows: string[][]): string[][] {
-  return rows.map(([label, ...rest]) => [(label ?? "").padEnd(7), ...rest]);
-}
-
 function nodeLabel(n: NodeReport): string {
   const name = n.name === "" ? "(unnamed)" : n.name;
   return n.graph === "main" ? name : `${n.graph}: ${name}`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
-function pct(x: number): string {
-  return `${(x * 100).toFixed(1)}%`;
-}
-
-function ms(x: number): string {
-  return x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${Math.round(x)} ms`;
 }

@@ -14,6 +14,7 @@ import type { QuantizationReport } from "@modelpress/quantize";
 import { memoryIo } from "../cli_io.ts";
 import { PROGRESS_MIN_BYTES } from "../file_progress.ts";
 import { main } from "../main.ts";
+import { assertBadRecipeFiles, assertUsageErrors, exists } from "../_testing.ts";
 import { runModel } from "../../../test/support/run_model.ts";
 import { withTempDir } from "../../../test/support/temp_dir.ts";
 
@@ -222,39 +223,23 @@ Deno.test("quantize --recipe: flags replace the file's settings, its overrides s
 });
 
 Deno.test("quantize fails with exit code 1 and the validator's message for a bad recipe file", async () => {
-  await withTempDir(async (dir) => {
-    const cases: [string, RegExp][] = [
-      [
-        '{"method": "linear", "bits": 12}',
-        /^error: Cannot use recipe '\S+r\.json': recipe\.bits must be an integer 2\.\.8 or 16, got 12\n$/,
-      ],
-      [
-        '{"method": "static"}',
-        /^error: Cannot use recipe '\S+r\.json': method 'static' needs recipe\.calibration\n$/,
-      ],
-      [
-        '{"method": "linear", "overrides": [{"match": {}}]}',
-        /^error: Cannot use recipe '\S+r\.json': overrides\[0\]\.match needs name, pattern or opType\n$/,
-      ],
-      ['{"bits": 8}', /^error: Cannot use recipe '\S+r\.json': method is required\n$/],
-      ['{"method": ', /^error: Cannot read recipe '\S+r\.json': not valid JSON: /],
-    ];
-    for (const [text, message] of cases) {
-      await Deno.writeTextFile(`${dir}/r.json`, text);
-      const io = memoryIo();
-      const args = ["quantize", MLP, "-o", `${dir}/q.onnx`, "--recipe", `${dir}/r.json`];
-      assert.equal(await main(args, io), 1, text);
-      assert.match(io.stderr.text(), message);
-      assert.ok(!(await exists(`${dir}/q.onnx`)), "nothing written");
-    }
-    const missing = memoryIo();
-    const args = ["quantize", MLP, "-o", `${dir}/q.onnx`, "--recipe", `${dir}/none.json`];
-    assert.equal(await main(args, missing), 1);
-    assert.equal(
-      missing.stderr.text(),
-      `error: Cannot read recipe '${dir}/none.json': file not found\n`,
-    );
-  });
+  const cases: [string, RegExp][] = [
+    [
+      '{"method": "linear", "bits": 12}',
+      /^error: Cannot use recipe '\S+r\.json': recipe\.bits must be an integer 2\.\.8 or 16, got 12\n$/,
+    ],
+    [
+      '{"method": "static"}',
+      /^error: Cannot use recipe '\S+r\.json': method 'static' needs recipe\.calibration\n$/,
+    ],
+    [
+      '{"method": "linear", "overrides": [{"match": {}}]}',
+      /^error: Cannot use recipe '\S+r\.json': overrides\[0\]\.match needs name, pattern or opType\n$/,
+    ],
+    ['{"bits": 8}', /^error: Cannot use recipe '\S+r\.json': method is required\n$/],
+    ['{"method": ', /^error: Cannot read recipe '\S+r\.json': not valid JSON: /],
+  ];
+  await assertBadRecipeFiles("quantize", MLP, cases);
 });
 
 Deno.test("quantize exits 2 on wrong usage and conflicting flags, naming the problem", async () => {
@@ -333,12 +318,7 @@ Deno.test("quantize exits 2 on wrong usage and conflicting flags, naming the pro
     [["a.onnx", ...out, "--method", "linear", "--range", "kl"], /unknown range method 'kl'/],
     [["a.onnx", ...out, "--method", "linear", "--fast"], /Unknown option '--fast'/],
   ];
-  for (const [args, message] of cases) {
-    const io = memoryIo();
-    assert.equal(await main(["quantize", ...args], io), 2, args.join(" "));
-    assert.match(io.stderr.text(), message, args.join(" "));
-    assert.match(io.stderr.text(), /Usage: modelpress quantize IN -o OUT/);
-  }
+  await assertUsageErrors("quantize", cases);
 });
 
 Deno.test("quantize exits 1 with one clear line for missing or invalid models", async () => {
@@ -429,12 +409,3 @@ Deno.test("quantize --help prints usage, the methods and the options; main lists
   assert.equal(await main(["--help"], top), 0);
   assert.match(top.stdout.text(), /^ {2}quantize +Quantize a model's weights/m);
 });
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
