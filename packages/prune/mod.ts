@@ -36,6 +36,7 @@ export {
 } from "@modelpress/onnx";
 export * from "./report.ts";
 export * from "./prune_model.ts";
+export * from "./not_pruned.ts";
 export * from "./structured_types.ts";
 export * from "./neuron_pruning.ts";
 export * from "./channel_pruning.ts";

@@ -17,14 +17,13 @@
  * @module
  */
 import {
-  type ChannelGroup,
   type Importance,
   type NmPattern,
+  notPrunedNodes,
   pruneModel,
   type PruneRecipe,
   type PruneReport,
   type StorageMode,
-  type UnsupportedNode,
   validatePruneRecipe,
 } from "@modelpress/prune";
 import { formatBytes } from "../byte_size.ts";
@@ -296,50 +295,9 @@ function mergeRecipe(file: Record<string, unknown> | undefined, flags: FlagSetti
 }
 
 function unsupported(report: PruneReport): string {
-  const nodes = notPruned(report);
+  const nodes = notPrunedNodes(report);
   if (nodes.length === 0) return "it has no Gemm, MatMul or Conv node with a constant weight";
   return nodes.map((n) => `node '${n.node}' (${n.opType}): ${n.reason}`).join("; ");
-}
-
-/** A node that was not pruned, and why. */
-interface NotPruned {
-  readonly node: string;
-  readonly opType: string;
-  readonly reason: string;
-}
-
-/**
- * Every node the report says was not pruned, once, with the first reason given: nodes not
- * considered, layers skipped, and for structured pruning the source layers of groups that lost
- * no unit and the nodes the dependency analysis could not see through.
- */
-function notPruned(report: PruneReport): NotPruned[] {
-  const out: NotPruned[] = [];
-  const seen = new Set<string>();
-  const add = (node: string, opType: string, reason: string): void => {
-    if (seen.has(node)) return;
-    seen.add(node);
-    out.push({ node, opType, reason });
-  };
-  for (const s of report.skipped) add(s.node, s.opType, s.reason);
-  for (const l of report.layers) if (l.status === "skipped") add(l.node, l.opType, l.reason ?? "");
-  const details = report.structured as Partial<StructuredDetails> | undefined;
-  const pruned = new Set(report.layers.filter((l) => l.status === "pruned").map((l) => l.node));
-  for (const g of details?.groups ?? []) {
-    if (g.removed > 0 || g.reason === undefined) continue;
-    for (const source of g.sources) {
-      if (pruned.has(source)) continue;
-      add(source, g.members.find((m) => m.node === source)?.op ?? "", g.reason);
-    }
-  }
-  for (const u of details?.unsupported ?? []) add(u.node, u.op, u.reason);
-  return out;
-}
-
-/** What structured pruning puts in `report.structured` (see `pruneStructured`). */
-interface StructuredDetails {
-  readonly groups: readonly ChannelGroup[];
-  readonly unsupported: readonly UnsupportedNode[];
 }
 
 function formatSummary(report: PruneReport, c: ModelCommandSummary): string {
@@ -396,7 +354,7 @@ function formatSummary(report: PruneReport, c: ModelCommandSummary): string {
       },
     ));
 
-  const notes = notPruned(report);
+  const notes = notPrunedNodes(report);
   const reasons = notes.length === 0 ? "" : "Not pruned\n" + formatTable(
     notes.map((n) => [n.node === "" ? "(unnamed)" : n.node, n.opType, n.reason]),
     { header: ["node", "op", "reason"], indent: "  " },

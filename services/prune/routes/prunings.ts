@@ -41,10 +41,9 @@ import {
   sendJson,
 } from "@modelpress/http";
 import {
-  type ChannelGroup,
+  notPrunedNodes,
   type PruneRecipe,
   type PruneReport,
-  type UnsupportedNode,
   validatePruneRecipe,
 } from "@modelpress/prune";
 import type { PruneBytesOptions, PrunedModel } from "../prune_bytes.ts";
@@ -216,7 +215,7 @@ function needsCalibration(recipe: PruneRecipe): string | undefined {
  */
 function checkPruned(report: PruneReport): void {
   if (report.layers.some((l) => l.status === "pruned")) return;
-  const nodes = notPruned(report);
+  const nodes = notPrunedNodes(report);
   const why = nodes.length === 0
     ? "it has no Gemm, MatMul or Conv node with a constant weight"
     : nodes.map((n) => `node '${n.node}' (${n.opType}): ${n.reason}`).join("; ");
@@ -225,47 +224,6 @@ function checkPruned(report: PruneReport): void {
     code: "pruning_failed",
     details: { nodes },
   });
-}
-
-/** A node that was not pruned, and why. */
-interface NotPruned {
-  readonly node: string;
-  readonly opType: string;
-  readonly reason: string;
-}
-
-/**
- * Every node the report says was not pruned, once, with the first reason given: nodes not
- * considered, layers skipped, and for structured pruning the source layers of groups that lost
- * no unit and the nodes the dependency analysis could not see through.
- */
-function notPruned(report: PruneReport): NotPruned[] {
-  const out: NotPruned[] = [];
-  const seen = new Set<string>();
-  const add = (node: string, opType: string, reason: string): void => {
-    if (seen.has(node)) return;
-    seen.add(node);
-    out.push({ node, opType, reason });
-  };
-  for (const s of report.skipped) add(s.node, s.opType, s.reason);
-  for (const l of report.layers) if (l.status === "skipped") add(l.node, l.opType, l.reason ?? "");
-  const details = report.structured as Partial<StructuredDetails> | undefined;
-  const pruned = new Set(report.layers.filter((l) => l.status === "pruned").map((l) => l.node));
-  for (const g of details?.groups ?? []) {
-    if (g.removed > 0 || g.reason === undefined) continue;
-    for (const source of g.sources) {
-      if (pruned.has(source)) continue;
-      add(source, g.members.find((m) => m.node === source)?.op ?? "", g.reason);
-    }
-  }
-  for (const u of details?.unsupported ?? []) add(u.node, u.op, u.reason);
-  return out;
-}
-
-/** What structured pruning puts in `report.structured` (see `pruneStructured`). */
-interface StructuredDetails {
-  readonly groups: readonly ChannelGroup[];
-  readonly unsupported: readonly UnsupportedNode[];
 }
 
 /**
