@@ -281,21 +281,27 @@ export interface ModelJobBody<R = unknown> {
 }
 
 /**
- * Posts a model-and-recipe form ({@linkcode recipeForm}) to a model job service.
+ * What the checks below submit: the parts of a model-and-recipe form ({@linkcode recipeForm}),
+ * or a ready form, for a service whose form is another (`POST /v1/evaluations`).
+ */
+export type SubmitForm = RecipeFormParts | FormData;
+
+/**
+ * Posts a model-and-recipe form ({@linkcode recipeForm}), or a ready form, to a job service.
  *
  * @param app The app.
  * @param path The collection's path (`/v1/prunings`).
- * @param parts The form's parts.
+ * @param parts The form's parts, or the form.
  * @param headers More headers.
  * @returns The response.
  */
 export function postRecipeForm(
   app: TestApp,
   path: string,
-  parts: RecipeFormParts,
+  parts: SubmitForm,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  return postForm(app, path, recipeForm(parts), headers);
+  return postForm(app, path, parts instanceof FormData ? parts : recipeForm(parts), headers);
 }
 
 /**
@@ -333,6 +339,7 @@ export async function assertRefusesJsonBody(
   });
   const error = await errorOf(res, 415);
   assert.equal(error.code, "unsupported_media_type");
+  assert.match(error.message, /multipart\/form-data/);
 }
 
 /**
@@ -380,6 +387,17 @@ export async function assertUploadLimits(
   );
   assert.equal(part.code, "payload_too_large");
   assert.deepEqual(part.details, { part: "model", limitBytes: 1024 });
+  await assertContentLengthLimit(app, path);
+}
+
+/**
+ * Checks that with `limits: { maxBodyBytes: 10_000 }` a larger Content-Length is a 413 naming the
+ * limit, answered before the body is read.
+ *
+ * @param app The app, with that limit.
+ * @param path The collection's path.
+ */
+export async function assertContentLengthLimit(app: TestApp, path: string): Promise<void> {
   let pulled = 0;
   const body = new ReadableStream<Uint8Array>({
     pull(controller) {
@@ -420,19 +438,25 @@ export async function assertRefusesInvalidModel(
 
 /**
  * Submits a job to an app whose runner is `runner` and whose threshold makes it a 202, and
- * checks its Location, its progress once started, and the 409 of its model while it runs.
+ * checks its Location, its progress once started, and the 409 of its model (of `subpaths`,
+ * default `["model"]`) while it runs.
  *
  * @param app The app.
  * @param path The collection's path.
- * @param parts The form's parts.
- * @param options The runner's controls and the progress it reports, as the job shows it.
+ * @param parts The form's parts, or the form.
+ * @param options The runner's controls, the progress it reports, as the job shows it, and the
+ * subpaths that are not ready while it runs.
  * @returns The job's URL (Location).
  */
 export async function assertRunningJob(
   app: TestApp,
   path: string,
-  parts: RecipeFormParts,
-  options: { readonly runner: { started(): Promise<void> }; readonly progress: unknown },
+  parts: SubmitForm,
+  options: {
+    readonly runner: { started(): Promise<void> };
+    readonly progress: unknown;
+    readonly subpaths?: readonly string[];
+  },
 ): Promise<string> {
   const res = await postRecipeForm(app, path, parts);
   assert.equal(res.status, 202);
@@ -443,19 +467,27 @@ export async function assertRunningJob(
   const running = await (await app.request(location)).json() as ModelJobBody;
   assert.equal(running.status, "running");
   assert.deepEqual(running.progress, options.progress);
-  const early = await errorOf(await app.request(`${location}/model`), 409);
-  assert.equal(early.details?.status, "running");
-  assert.match(early.message, /poll until it succeeds/);
+  for (const sub of options.subpaths ?? ["model"]) {
+    const early = await errorOf(await app.request(`${location}/${sub}`), 409);
+    assert.equal(early.details?.status, "running");
+    assert.match(early.message, /poll until it succeeds/);
+  }
   return location;
 }
 
 /**
- * Cancels a running job and checks that it ends cancelled, with no result and a 409 model.
+ * Cancels a running job and checks that it ends cancelled, with no result and a 409 model (a 409
+ * for each of `subpaths`, default `["model"]`).
  *
  * @param app The app.
  * @param location The job's URL.
+ * @param subpaths The job's subpaths that have nothing to give once it is cancelled.
  */
-export async function assertCancels(app: TestApp, location: string): Promise<void> {
+export async function assertCancels(
+  app: TestApp,
+  location: string,
+  subpaths: readonly string[] = ["model"],
+): Promise<void> {
   const cancel = await app.request(`${location}/cancel`, { method: "POST" });
   assert.ok(cancel.status === 200 || cancel.status === 202, String(cancel.status));
   assert.equal((await cancel.json() as ModelJobBody).cancelRequested, true);
@@ -465,8 +497,10 @@ export async function assertCancels(app: TestApp, location: string): Promise<voi
   });
   assert.equal(final.status, "cancelled");
   assert.equal(final.result, undefined);
-  const none = await errorOf(await app.request(`${location}/model`), 409);
-  assert.equal(none.details?.status, "cancelled");
+  for (const sub of subpaths) {
+    const none = await errorOf(await app.request(`${location}/${sub}`), 409);
+    assert.equal(none.details?.status, "cancelled");
+  }
 }
 
 /**
@@ -503,15 +537,16 @@ export async function assertPreferAsync(
  *
  * @param app The app.
  * @param path The collection's path.
- * @param parts The form's parts.
+ * @param parts The form's parts, or the form.
  * @param options The runner's controls and the job's name.
+ * @returns The URL (Location) of the first job, released.
  */
 export async function assertBusy(
   app: TestApp,
   path: string,
-  parts: RecipeFormParts,
+  parts: SubmitForm,
   options: { readonly runner: Pick<JobGate, "started" | "release">; readonly jobName: string },
-): Promise<void> {
+): Promise<string> {
   const first = await postRecipeForm(app, path, parts, { prefer: "respond-async" });
   assert.equal(first.status, 202);
   await options.runner.started();
@@ -521,6 +556,7 @@ export async function assertBusy(
   assert.match(error.message, new RegExp(`Cannot start ${options.jobName}`));
   assert.equal(busy.headers.get("retry-after"), "7");
   options.runner.release();
+  return first.headers.get("location") ?? "";
 }
 
 /**

@@ -1,10 +1,22 @@
 /**
  * Test helpers of the evaluate service: a stand-in evaluator the tests drive step by step, a
- * stand-in dataset loader, and multipart forms.
+ * stand-in dataset loader, multipart forms, and an app with stand-ins to post them to.
  * @module
  */
 import type { EvaluateOptions, EvaluationProgress, EvaluationReport } from "@modelpress/evaluate";
-import { fileField, jobGate, jsonField, multipartForm } from "../../packages/http/_testing.ts";
+import {
+  fileField,
+  jobGate,
+  jsonField,
+  multipartForm,
+  postForm,
+  type TestApp,
+} from "../../packages/http/_testing.ts";
+import { fakeLoadDataset } from "../../test/support/fake_load_dataset.ts";
+import { createApp, type EvaluateServiceDeps } from "./app.ts";
+
+/** The collection's path. */
+export const PATH = "/v1/evaluations";
 
 /** The MNIST MLP fixture's path. */
 export const MLP_PATH: string = new URL("../../test/fixtures/mnist_mlp.onnx", import.meta.url)
@@ -101,5 +113,36 @@ export function evaluationForm(parts: EvaluationFormParts): FormData {
   });
 }
 
-export { fakeLoadDataset } from "../../test/support/fake_load_dataset.ts";
+/**
+ * Makes the service with stand-ins: an evaluator that answers {@linkcode fakeReport} at once and
+ * `fakeLoadDataset`, unless `deps` says otherwise.
+ *
+ * @param deps What to use instead.
+ * @returns The app.
+ */
+export function appWith(deps: Partial<EvaluateServiceDeps> = {}): ReturnType<typeof createApp> {
+  return createApp({
+    evaluate: (model) => Promise.resolve(fakeReport(model.length)),
+    loadDataset: fakeLoadDataset(),
+    ...deps,
+  });
+}
+
+/**
+ * Posts {@linkcode evaluationForm} to POST /v1/evaluations in-process.
+ *
+ * @param app The app.
+ * @param parts The form's parts.
+ * @param headers More headers.
+ * @returns The response.
+ */
+export function post(
+  app: TestApp,
+  parts: EvaluationFormParts,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return postForm(app, PATH, evaluationForm(parts), headers);
+}
+
+export { fakeLoadDataset };
 export { pollUntil } from "../../test/support/poll_until.ts";

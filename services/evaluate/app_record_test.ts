@@ -1,21 +1,23 @@
 // The `record` field: a finished evaluation recorded through the injected recorder.
 import assert from "node:assert/strict";
 import type { EvaluationReport } from "@modelpress/evaluate";
-import { type ErrorBody, errorOf, postForm } from "../../packages/http/_testing.ts";
-import { createApp, type EvaluateServiceDeps } from "./app.ts";
+import { assertCancels, type ErrorBody, errorOf } from "../../packages/http/_testing.ts";
 import type { RecordedRun, Recorder, RecordOptions, RunRecord } from "./benchmark_recorder.ts";
-import {
-  controlledEvaluator,
-  evaluationForm,
-  type EvaluationFormParts,
-  fakeLoadDataset,
-  fakeReport,
-  MLP_PATH,
-  pollUntil,
-} from "./_testing.ts";
+import { appWith, controlledEvaluator, MLP_PATH, PATH, pollUntil, post } from "./_testing.ts";
 
 const MLP = await Deno.readFile(MLP_PATH);
 const RUN_ID = "6f1c2e9a-3b4d-4e5f-8a7b-9c0d1e2f3a4b";
+/** A `record` field with every field given. */
+const RECORD = {
+  id: RUN_ID,
+  model: "mnist_mlp",
+  recipe: { name: "int8-dynamic", quantize: { method: "dynamic" } },
+  tags: { source: "test" },
+  params: { bits: 8 },
+  commit: "abc123",
+  branch: "main",
+  reports: { quantize: { nodes: 3 } },
+};
 
 interface RecordCall {
   readonly report: EvaluationReport;
@@ -54,22 +56,6 @@ interface EvaluationBody {
   error?: ErrorBody["error"];
 }
 
-function appWith(deps: Partial<EvaluateServiceDeps> = {}): ReturnType<typeof createApp> {
-  return createApp({
-    evaluate: (model) => Promise.resolve(fakeReport(model.length)),
-    loadDataset: fakeLoadDataset(),
-    ...deps,
-  });
-}
-
-function post(
-  app: ReturnType<typeof createApp>,
-  parts: EvaluationFormParts,
-  headers: Record<string, string> = {},
-): Promise<Response> {
-  return postForm(app, "/v1/evaluations", evaluationForm(parts), headers);
-}
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 Deno.test("POST /v1/evaluations with record calls the recorder with the report and the run", async () => {
@@ -82,16 +68,7 @@ Deno.test("POST /v1/evaluations with record calls the recorder with the report a
     model: MLP,
     dataset: "mnist",
     options: { limit: 10 },
-    record: {
-      id: RUN_ID,
-      model: "mnist_mlp",
-      recipe: { name: "int8-dynamic", quantize: { method: "dynamic" } },
-      tags: { source: "test" },
-      params: { bits: 8 },
-      commit: "abc123",
-      branch: "main",
-      reports: { quantize: { nodes: 3 } },
-    },
+    record: RECORD,
   });
   const after = new Date().toISOString();
   const body = await res.json() as EvaluationBody;
@@ -105,16 +82,7 @@ Deno.test("POST /v1/evaluations with record calls the recorder with the report a
   assert.equal(call.report.size.fileBytes, MLP.length);
   assert.equal("recorded" in call.report, false, "the report recorded is the evaluation's own");
   const { startedAt, endedAt, ...run } = call.run;
-  assert.deepEqual(run, {
-    id: RUN_ID,
-    model: "mnist_mlp",
-    recipe: { name: "int8-dynamic", quantize: { method: "dynamic" } },
-    tags: { source: "test" },
-    params: { bits: 8 },
-    commit: "abc123",
-    branch: "main",
-    reports: { quantize: { nodes: 3 } },
-  });
+  assert.deepEqual(run, RECORD, "every field of the record, as given");
   assert.ok(
     before <= startedAt && startedAt <= endedAt && endedAt <= after,
     `${startedAt}..${endedAt}`,
@@ -248,13 +216,7 @@ Deno.test("POST /v1/evaluations cancelled while recording ends cancelled, the re
   );
   const { id } = await res.json() as EvaluationBody;
   await recording;
-  const cancel = await app.request(`/v1/evaluations/${id}/cancel`, { method: "POST" });
-  assert.ok(cancel.status === 200 || cancel.status === 202, String(cancel.status));
-  const done = await pollUntil(async () => {
-    const body = await (await app.request(`/v1/evaluations/${id}`)).json() as EvaluationBody;
-    return body.status === "running" ? undefined : body;
-  });
-  assert.equal(done.status, "cancelled");
+  await assertCancels(app, `${PATH}/${id}`, []);
   assert.equal(recorder.calls[0]?.options?.signal?.aborted, true);
 });
 

@@ -1,15 +1,25 @@
 import assert from "node:assert/strict";
-import { type ErrorBody, errorOf, postForm } from "../../packages/http/_testing.ts";
-import { createApp, type EvaluateServiceDeps } from "./app.ts";
+import {
+  assertBusy,
+  assertCancels,
+  assertContentLengthLimit,
+  assertIdleHealth,
+  assertModelJobOpenApi,
+  assertRefusesJsonBody,
+  assertRunningJob,
+  type ErrorBody,
+  errorOf,
+} from "../../packages/http/_testing.ts";
 import { JobQueue } from "@modelpress/http";
 import {
+  appWith,
   controlledEvaluator,
   evaluationForm,
-  type EvaluationFormParts,
   fakeLoadDataset,
-  fakeReport,
   MLP_PATH,
+  PATH,
   pollUntil,
+  post,
 } from "./_testing.ts";
 import type { EvaluationReport } from "@modelpress/evaluate";
 
@@ -24,30 +34,8 @@ interface EvaluationBody {
   error?: ErrorBody["error"];
 }
 
-function appWith(deps: Partial<EvaluateServiceDeps> = {}): ReturnType<typeof createApp> {
-  return createApp({
-    evaluate: (model) => Promise.resolve(fakeReport(model.length)),
-    loadDataset: fakeLoadDataset(),
-    ...deps,
-  });
-}
-
-function post(
-  app: ReturnType<typeof createApp>,
-  parts: EvaluationFormParts,
-  headers: Record<string, string> = {},
-): Promise<Response> {
-  return postForm(app, "/v1/evaluations", evaluationForm(parts), headers);
-}
-
 Deno.test("GET /health answers 200 with the queue's load", async () => {
-  const res = await appWith().request("/health");
-  assert.equal(res.status, 200);
-  assert.deepEqual(await res.json(), {
-    status: "ok",
-    service: "evaluate",
-    jobs: { running: 0, queued: 0 },
-  });
+  await assertIdleHealth(appWith(), "evaluate");
 });
 
 Deno.test("POST /v1/evaluations answers a small job directly with 200 and the report", async () => {
@@ -83,14 +71,7 @@ Deno.test("POST /v1/evaluations passes validated options on to the evaluator", a
 });
 
 Deno.test("POST /v1/evaluations answers 415 to a body that is not multipart/form-data", async () => {
-  const res = await appWith().request("/v1/evaluations", {
-    method: "POST",
-    body: JSON.stringify({ model: "x" }),
-    headers: { "content-type": "application/json" },
-  });
-  const error = await errorOf(res, 415);
-  assert.equal(error.code, "unsupported_media_type");
-  assert.match(error.message, /multipart\/form-data/);
+  await assertRefusesJsonBody(appWith(), PATH, { limit: 10 });
 });
 
 Deno.test("POST /v1/evaluations answers 400 naming the field path of a bad option", async () => {
@@ -143,21 +124,7 @@ Deno.test("POST /v1/evaluations answers 413 to a part over its limit", async () 
 });
 
 Deno.test("POST /v1/evaluations answers 413 to a Content-Length over the limit without reading", async () => {
-  let pulled = 0;
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      pulled++;
-      controller.enqueue(new Uint8Array(1024));
-    },
-  });
-  const res = await appWith({ limits: { maxBodyBytes: 10_000 } }).request("/v1/evaluations", {
-    method: "POST",
-    body,
-    headers: { "content-type": "multipart/form-data; boundary=x", "content-length": "99999999" },
-  });
-  const error = await errorOf(res, 413);
-  assert.equal(error.details?.limitBytes, 10_000);
-  assert.ok(pulled <= 1, `pulled ${pulled} chunks`);
+  await assertContentLengthLimit(appWith({ limits: { maxBodyBytes: 10_000 } }), PATH);
 });
 
 Deno.test("POST /v1/evaluations stops reading an endless chunked upload at the limit", async () => {
@@ -217,30 +184,13 @@ Deno.test("POST /v1/evaluations answers 202 with a Location for large jobs, whic
     loadDataset: fakeLoadDataset(5000),
     syncMaxInferences: 1000,
   });
-  const res = await post(app, { model: MLP, dataset: "mnist", options: { latency: false } });
-  assert.equal(res.status, 202);
-  const location = res.headers.get("location") ?? "";
-  const created = await res.json() as EvaluationBody;
-  assert.equal(location, `/v1/evaluations/${created.id}`);
-  await evaluator.started();
-  const running = await (await app.request(location)).json() as EvaluationBody;
-  assert.equal(running.status, "running");
-  assert.deepEqual(running.progress, {
-    phase: "accuracy",
-    done: 5,
-    total: 10,
-    percent: 50,
-    samplesPerSecond: 250,
+  const form = evaluationForm({ model: MLP, dataset: "mnist", options: { latency: false } });
+  const location = await assertRunningJob(app, PATH, form, {
+    runner: evaluator,
+    progress: { phase: "accuracy", done: 5, total: 10, percent: 50, samplesPerSecond: 250 },
+    subpaths: [],
   });
-  const cancel = await app.request(`${location}/cancel`, { method: "POST" });
-  assert.ok(cancel.status === 200 || cancel.status === 202, String(cancel.status));
-  assert.equal((await cancel.json() as EvaluationBody).cancelRequested, true);
-  const final = await pollUntil(async () => {
-    const body = await (await app.request(location)).json() as EvaluationBody;
-    return body.status === "running" ? undefined : body;
-  });
-  assert.equal(final.status, "cancelled");
-  assert.equal(final.result, undefined);
+  await assertCancels(app, location, []);
   const again = await errorOf(await app.request(`${location}/cancel`, { method: "POST" }), 409)
     .catch(() => undefined);
   // A cancelled job may be cancelled again (idempotent); only finished ones are a conflict.
@@ -267,15 +217,10 @@ Deno.test("POST /v1/evaluations answers 503 with Retry-After when the queue is f
     evaluate: evaluator.evaluate,
     queueOptions: { concurrency: 1, maxQueued: 0, retryAfterSeconds: 7 },
   });
-  const first = await post(app, { model: MLP, dataset: "mnist" }, { prefer: "respond-async" });
-  assert.equal(first.status, 202);
-  await evaluator.started();
-  const busy = await post(app, { model: MLP, dataset: "mnist" });
-  const error = await errorOf(busy, 503);
-  assert.equal(error.code, "busy");
-  assert.equal(busy.headers.get("retry-after"), "7");
-  evaluator.release();
-  const location = first.headers.get("location") ?? "";
+  const location = await assertBusy(app, PATH, evaluationForm({ model: MLP, dataset: "mnist" }), {
+    runner: evaluator,
+    jobName: "evaluation",
+  });
   await pollUntil(async () => {
     const body = await (await app.request(location)).json() as EvaluationBody;
     return body.status === "succeeded" ? body : undefined;
@@ -314,27 +259,8 @@ Deno.test("DELETE /v1/evaluations/{id} forgets a job; unknown routes answer 404 
 });
 
 Deno.test("GET /openapi.json is an OpenAPI 3.1 document listing every route", async () => {
-  const res = await appWith().request("/openapi.json");
-  assert.equal(res.status, 200);
-  const doc = JSON.parse(await res.text()) as {
-    openapi: string;
-    paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
-    components: { schemas: Record<string, unknown> };
-  };
-  assert.equal(doc.openapi, "3.1.0");
-  assert.deepEqual(Object.keys(doc.paths).sort(), [
-    "/health",
-    "/v1/evaluations",
-    "/v1/evaluations/{id}",
-    "/v1/evaluations/{id}/cancel",
-  ]);
-  assert.deepEqual(Object.keys(doc.paths["/v1/evaluations"] ?? {}), ["post"]);
-  assert.deepEqual(Object.keys(doc.paths["/v1/evaluations/{id}"] ?? {}).sort(), ["delete", "get"]);
-  assert.deepEqual(
-    Object.keys(doc.paths["/v1/evaluations"]?.post?.responses ?? {}).sort(),
-    ["200", "202", "400", "413", "415", "422", "503"],
-  );
-  for (const name of ["EvaluationOptions", "Evaluation", "Error", "LatencyOptions"]) {
-    assert.ok(name in doc.components.schemas, `schema ${name}`);
-  }
+  await assertModelJobOpenApi(appWith(), PATH, {
+    subpaths: [],
+    schemas: ["EvaluationOptions", "Evaluation", "Error", "LatencyOptions"],
+  });
 });

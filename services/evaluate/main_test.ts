@@ -4,6 +4,7 @@ import { loadDataset } from "@modelpress/evaluate";
 import { createApp } from "./app.ts";
 import { evaluateInWorker } from "./evaluate_in_worker.ts";
 import { evaluationForm, fakeLoadDataset, fakeReport, MLP_PATH } from "./_testing.ts";
+import { assertEndlessUploadRefused } from "../../test/support/job_client.ts";
 import { healthStatus, withMain, withServer } from "../../test/support/serve.ts";
 
 const MLP = await Deno.readFile(MLP_PATH);
@@ -35,27 +36,7 @@ Deno.test("evaluate service over a socket: health, a direct evaluation, 404 JSON
 
 Deno.test("evaluate service over a socket: 413 for a body over the limit, streamed", async () => {
   await withServer(fakeApp(), async (base) => {
-    let sent = 0;
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        // An endless chunked upload: only the server's limit ends it.
-        sent += 16 * 1024;
-        if (sent > 64 * 1024 * 1024) controller.close();
-        else controller.enqueue(new Uint8Array(16 * 1024));
-      },
-    });
-    const res = await fetch(`${base}/v1/evaluations`, {
-      method: "POST",
-      body,
-      headers: { "content-type": "multipart/form-data; boundary=b" },
-    }).catch((e) => e as Error);
-    // The server answers before the upload ends; the client sees the 413 (or, if it was still
-    // writing, a reset connection), but never a server that read 64 MiB.
-    if (res instanceof Response) {
-      assert.equal(res.status, 413);
-      assert.equal((await res.json()).error.code, "payload_too_large");
-    }
-    assert.ok(sent < 64 * 1024 * 1024, `sent ${sent} bytes`);
+    await assertEndlessUploadRefused(`${base}/v1/evaluations`);
   });
 });
 

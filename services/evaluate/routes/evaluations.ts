@@ -2,7 +2,7 @@
  * `/v1/evaluations`: start an evaluation (multipart upload), follow it, cancel it.
  * @module
  */
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type {
   Dataset,
@@ -11,15 +11,21 @@ import type {
   EvaluationReport,
   LoadDatasetOptions,
 } from "@modelpress/evaluate";
-import { decodeModel, OnnxParseError } from "@modelpress/onnx";
 import {
   addJobRoutes,
   answerJob,
   ApiError,
-  errorResponses as describeErrors,
+  badField,
+  checkModelPart,
+  describeSubmitRoute,
+  errorResponsesFor,
   type FormPart,
+  jobFailure,
   type JobQueue,
   type JobRoutesOptions,
+  modelPart,
+  parseJsonPart,
+  partsByName,
   prefersAsync,
   readMultipart,
   zodErrorToApiError,
@@ -86,12 +92,7 @@ const BUILTIN_DATASETS: readonly string[] = Object.freeze(["mnist"]);
 /** The library's latency defaults, for the cost estimate. */
 const DEFAULT_LATENCY = Object.freeze({ warmupRuns: 3, runs: 20, batchSize: 1 });
 
-const errorResponses = (...statuses: number[]): Record<number, unknown> =>
-  describeErrors(
-    Object.fromEntries(statuses.map((s) => [s, ERROR_DESCRIPTIONS[s] ?? "Error"])),
-  );
-
-const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
+const errorResponses = errorResponsesFor({
   400: "Bad request or invalid options (details.field names the field)",
   404: "No such job (never existed, or expired)",
   409: "The job has already finished",
@@ -99,34 +100,6 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   415: "Not multipart/form-data",
   422: "Invalid model (details.offset), invalid dataset, or the evaluation failed",
   503: "Busy: every slot and queue place is taken (see Retry-After)",
-};
-
-const evaluationContent = { "application/json": { schema: EvaluationSchema } };
-
-const createEvaluationRoute = createRoute({
-  method: "post",
-  path: "/v1/evaluations",
-  summary: "Evaluate a model",
-  description: "Uploads a model (and optionally a reference model and a dataset) and evaluates " +
-    "it. Small jobs answer 200 with the finished evaluation; larger ones (or any, with " +
-    "`Prefer: respond-async`) answer 202 with a Location to poll. With a `record` field, the " +
-    "finished evaluation is recorded as a run in the benchmark service (BENCHMARK_URL) and the " +
-    "result's `recorded` says how that went.",
-  request: {
-    body: {
-      required: true,
-      content: { "multipart/form-data": { schema: CreateEvaluationFormSchema } },
-    },
-  },
-  responses: {
-    200: { description: "The finished evaluation", content: evaluationContent },
-    202: {
-      description: "Accepted; poll the Location header's URL",
-      headers: { Location: { schema: { type: "string" }, description: "The job's URL" } },
-      content: evaluationContent,
-    },
-    ...errorResponses(400, 413, 415, 422, 503),
-  },
 });
 
 const jobRoutes = (queue: JobQueue<EvaluationResult>): JobRoutesOptions<EvaluationResult> => ({
@@ -179,28 +152,37 @@ export function addEvaluationRoutes(app: OpenAPIHono, context: EvaluationRoutesC
   // by zod-openapi's form validator (which would buffer the whole body first).
   app.openAPIRegistry.register("EvaluationOptions", EvaluationOptionsSchema);
   app.openAPIRegistry.register("RecordRequest", RecordRequestSchema);
-  app.openAPIRegistry.registerPath(createEvaluationRoute);
+  describeSubmitRoute(app, {
+    path: "/v1/evaluations",
+    summary: "Evaluate a model",
+    description: "Uploads a model (and optionally a reference model and a dataset) and " +
+      "evaluates it. Small jobs answer 200 with the finished evaluation; larger ones (or any, " +
+      "with `Prefer: respond-async`) answer 202 with a Location to poll. With a `record` field, " +
+      "the finished evaluation is recorded as a run in the benchmark service (BENCHMARK_URL) and " +
+      "the result's `recorded` says how that went.",
+    form: CreateEvaluationFormSchema,
+    schema: EvaluationSchema,
+    jobName: "evaluation",
+    errorResponses,
+  });
   app.post("/v1/evaluations", (c) => createEvaluation(c, context));
   addJobRoutes(app, jobRoutes(context.queue));
 }
 
 async function createEvaluation(c: Context, context: EvaluationRoutesContext): Promise<Response> {
   const { limits, queue } = context;
-  const parts = await readMultipart(c.req.raw, {
-    maxBodyBytes: limits.maxBodyBytes,
-    partLimits: {
-      model: limits.maxModelBytes,
-      reference: limits.maxModelBytes,
-      dataset: limits.maxDatasetBytes,
-      options: limits.maxOptionsBytes,
-      record: limits.maxRecordBytes,
-    },
-  });
-  const byName = new Map<string, FormPart>();
-  for (const part of parts) {
-    if (byName.has(part.name)) throw badField(part.name, `field '${part.name}' is given twice`);
-    byName.set(part.name, part);
-  }
+  const byName = partsByName(
+    await readMultipart(c.req.raw, {
+      maxBodyBytes: limits.maxBodyBytes,
+      partLimits: {
+        model: limits.maxModelBytes,
+        reference: limits.maxModelBytes,
+        dataset: limits.maxDatasetBytes,
+        options: limits.maxOptionsBytes,
+        record: limits.maxRecordBytes,
+      },
+    }),
+  );
   const options = parseOptions(byName.get("options"));
   const recordRequest = parseRecord(byName.get("record"), context);
   if (
@@ -213,11 +195,9 @@ async function createEvaluation(c: Context, context: EvaluationRoutesContext): P
       { status: 400, code: "invalid_options", details: { field: "threads" } },
     );
   }
-  const model = byName.get("model");
-  if (model === undefined) throw badField("model", "the 'model' field (an ONNX file) is missing");
-  checkModel(model);
+  const model = modelPart(byName, "evaluate");
   const reference = byName.get("reference");
-  if (reference !== undefined) checkModel(reference);
+  if (reference !== undefined) checkModelPart(reference, "evaluate");
   const dataset = await readDataset(byName.get("dataset"), options, context);
 
   const task = async (
@@ -288,27 +268,14 @@ async function runEvaluation(
   try {
     return await context.evaluate(input.model, evaluateOptions);
   } catch (e) {
-    if (input.signal.aborted) throw e;
-    throw new ApiError(e instanceof Error ? e.message : String(e), {
-      status: 422,
-      code: "evaluation_failed",
-      cause: e,
-    });
+    throw jobFailure(e, input.signal, "evaluation_failed");
   }
 }
 
 function parseOptions(part: FormPart | undefined): EvaluationOptions {
   if (part === undefined) return {};
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(part.bytes));
-  } catch (e) {
-    throw new ApiError(
-      `Invalid options: the 'options' field is not JSON: ${e instanceof Error ? e.message : e}`,
-      { status: 400, code: "invalid_options", details: { field: "options" }, cause: e },
-    );
-  }
-  return EvaluationOptionsSchema.parse(json); // a ZodError becomes 400 naming the field path
+  // A ZodError becomes 400 naming the field path.
+  return EvaluationOptionsSchema.parse(parseJsonPart(part, "invalid_options"));
 }
 
 /** The `record` part under its name, so that a bad value is named `record.model`, not `model`. */
@@ -327,15 +294,8 @@ function parseRecord(
         "to the benchmark service's URL, such as http://127.0.0.1:8104, or leave out 'record'",
     );
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(part.bytes));
-  } catch (e) {
-    throw new ApiError(
-      `Invalid record: the 'record' field is not JSON: ${e instanceof Error ? e.message : e}`,
-      { status: 400, code: "invalid_options", details: { field: "record" }, cause: e },
-    );
-  }
+  // Not JSON is an `invalid_options` 400 "Invalid record: ...", as for `options`.
+  const json = parseJsonPart(part, "invalid_options");
   const parsed = RecordFieldSchema.safeParse({ record: json });
   if (!parsed.success) throw zodErrorToApiError(parsed.error, { subject: "record" });
   return parsed.data.record;
@@ -377,20 +337,6 @@ async function recordEvaluation(
     const error = e instanceof Error ? e.message : String(e);
     console.error(`evaluate: ${error}`);
     return { runId, error };
-  }
-}
-
-function checkModel(part: FormPart): void {
-  try {
-    decodeModel(part.bytes);
-  } catch (e) {
-    if (!(e instanceof OnnxParseError)) throw e;
-    throw new ApiError(`Cannot evaluate field '${part.name}': ${e.message}`, {
-      status: 422,
-      code: "invalid_model",
-      details: { field: part.name, offset: e.offset },
-      cause: e,
-    });
   }
 }
 
@@ -459,12 +405,4 @@ function estimateInferences(
   // A budget without a run count runs for as long as the budget: count a run per millisecond.
   const runs = latency?.runs ?? latency?.budgetMs ?? DEFAULT_LATENCY.runs;
   return pass + (warmup + runs) * (latency?.batchSize ?? DEFAULT_LATENCY.batchSize);
-}
-
-function badField(field: string, why: string): ApiError {
-  return new ApiError(`Cannot read the request: ${why}`, {
-    status: 400,
-    code: "bad_request",
-    details: { field },
-  });
 }
