@@ -12,6 +12,7 @@
  * @module
  */
 export * from "./accuracy.ts";
+export * from "./activations.ts";
 export * from "./dataset.ts";
 export * from "./dataset_feeds.ts";
 export * from "./evaluate_model.ts";

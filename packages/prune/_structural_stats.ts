@@ -1,28 +1,17 @@
 /**
  * Per-channel moments of intermediate tensors over calibration data, measured in
- * onnxruntime-web the way `@modelpress/quantize`'s `calibrate` does it: a copy of the model
- * with the tensors added as graph outputs, fed batch by batch by `@modelpress/evaluate`'s
- * dataset feeds. (`calibrate` keeps per-tensor histograms; structured pruning needs moments per
- * channel, hence this small collector.)
+ * onnxruntime-web with `@modelpress/evaluate`'s `streamActivations` (as `@modelpress/quantize`'s
+ * `calibrate` does): a copy of the model with the tensors added as graph outputs, fed batch by
+ * batch. (`calibrate` keeps per-tensor histograms; structured pruning needs moments per channel,
+ * hence this small collector.)
  * @module
  */
-import { clone } from "@bufbuild/protobuf";
+import { float16ToFloat32, type ModelProto } from "@modelpress/onnx";
 import {
-  encodeModel,
-  float16ToFloat32,
-  GraphIndex,
-  makeValueInfo,
-  type ModelProto,
-  ModelProtoSchema,
-  TensorProto_DataType,
-} from "@modelpress/onnx";
-import {
-  createSession,
   type Dataset,
   DatasetFeedError,
-  datasetFeeds,
-  planDatasetFeeds,
-  runSession,
+  ExposeTensorError,
+  streamActivations,
   type Tensor,
 } from "@modelpress/evaluate";
 
@@ -125,61 +114,30 @@ export async function collectMoments(
       `Cannot prune model: batchSize must be a positive integer, got ${batchSize}`,
     );
   }
-  const copy = clone(ModelProtoSchema, model);
-  const graph = copy.graph!;
-  const index = new GraphIndex(graph);
-  const initializers = new Set(graph.initializer.map((t) => t.name));
-  const graphInputs = new Set(
-    graph.input.filter((v) => !initializers.has(v.name)).map((v) => v.name),
-  );
-  const fetched: string[] = [];
-  const added: string[] = [];
-  for (const { tensor } of requests) {
-    if (graphInputs.has(tensor) || fetched.includes(tensor)) continue;
-    if (index.producerOf(tensor) === undefined) {
-      throw new TypeError(`Cannot measure tensor '${tensor}': no node of the main graph makes it`);
-    }
-    fetched.push(tensor);
-    if (!index.isGraphOutput(tensor)) added.push(tensor);
-  }
-  for (const name of added) graph.output.push(makeValueInfo(name, TensorProto_DataType.FLOAT));
-  let plans;
-  try {
-    plans = planDatasetFeeds(dataset, graph);
-  } catch (e) {
-    if (e instanceof DatasetFeedError) {
-      throw new TypeError(`Cannot prune model: calibration data: ${e.reason}`, { cause: e });
-    }
-    throw e;
-  }
-  const samples = Math.min(dataset.count, maxSamples);
   const sums = new Map<
     string,
     { count: number; s: Float64Array; a: Float64Array; q: Float64Array }
   >();
-  const session = fetched.length === 0 ? undefined : await createSession(encodeModel(copy));
+  let samples: number;
   try {
-    for (let start = 0; start < samples; start += batchSize) {
-      options.signal?.throwIfAborted();
-      const picks: number[] = [];
-      for (let i = start; i < Math.min(samples, start + batchSize); i++) {
-        picks.push(Math.floor((i * dataset.count) / samples));
-      }
-      const feeds = datasetFeeds(dataset, plans, picks);
-      const outputs = session === undefined
-        ? {}
-        : await runSession(session, feeds, { outputs: fetched });
-      for (const { tensor, axis } of requests) {
-        const t = outputs[tensor] ?? feeds[tensor];
-        if (t === undefined) {
-          throw new TypeError(`Cannot measure tensor '${tensor}': it was not computed`);
-        }
-        accumulate(sums, tensor, t, axis);
-      }
-      options.onProgress?.(start + picks.length, samples);
+    ({ samples } = await streamActivations(model, dataset, {
+      tensors: requests.map((r) => r.tensor),
+      samples: maxSamples,
+      batchSize,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      onBatch: ({ tensors, done, total }) => {
+        for (const { tensor, axis } of requests) accumulate(sums, tensor, tensors[tensor]!, axis);
+        options.onProgress?.(done, total);
+      },
+    }));
+  } catch (e) {
+    if (e instanceof ExposeTensorError) {
+      throw new TypeError(`Cannot measure tensor '${e.tensor}': ${e.reason}`, { cause: e });
     }
-  } finally {
-    await session?.release();
+    if (e instanceof DatasetFeedError) {
+      throw new TypeError(`Cannot prune model: calibration data: ${e.reason}`, { cause: e });
+    }
+    throw e;
   }
   const moments = new Map<string, ChannelMoments>();
   for (const [name, { count, s, a, q }] of sums) {

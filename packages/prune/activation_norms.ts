@@ -3,20 +3,12 @@
  * the model runs in onnxruntime-web with the wanted tensors exposed as extra outputs.
  * @module
  */
+import type { ModelProto } from "@modelpress/onnx";
 import {
-  decodeModel,
-  encodeModel,
-  GraphIndex,
-  makeValueInfo,
-  type ModelProto,
-  TensorProto_DataType,
-} from "@modelpress/onnx";
-import {
-  createSession,
   type Dataset,
-  datasetFeeds,
-  planDatasetFeeds,
-  runSession,
+  ExposeTensorError,
+  streamActivations,
+  type Tensor,
 } from "@modelpress/evaluate";
 import type { Kernels } from "@modelpress/kernels";
 
@@ -85,59 +77,61 @@ export async function activationNorms(
   if (model.graph === undefined) {
     throw new TypeError("Cannot compute activation norms: model has no graph");
   }
-  const copy = decodeModel(encodeModel(model));
-  const graph = copy.graph!;
-  const index = new GraphIndex(graph);
-  const fetched: string[] = [];
-  for (const { name } of tensors) {
-    if (index.isGraphInput(name) && index.constantOf(name) === undefined) continue;
-    if (index.producerOf(name) === undefined) {
-      throw new TypeError(
-        `Cannot compute activation norms of '${name}': no node of the main graph makes it`,
-      );
-    }
-    if (!fetched.includes(name)) fetched.push(name);
-  }
-  // Checked on the index first: it refuses use once the graph changes.
-  const added = fetched.filter((name) => !index.isGraphOutput(name));
-  for (const name of added) graph.output.push(makeValueInfo(name, TensorProto_DataType.FLOAT));
-  const plans = planDatasetFeeds(dataset, graph);
   const sums = new Map<string, Float64Array>();
-  const session = await createSession(encodeModel(copy));
   try {
-    for (let start = 0; start < samples; start += batchSize) {
-      signal?.throwIfAborted();
-      const picks: number[] = [];
-      for (let i = start; i < Math.min(samples, start + batchSize); i++) {
-        picks.push(Math.floor((i * dataset.count) / samples));
-      }
-      const feeds = datasetFeeds(dataset, plans, picks);
-      const outputs = fetched.length === 0
-        ? {}
-        : await runSession(session, feeds, { outputs: fetched });
-      for (const { name, axis } of tensors) {
-        const t = outputs[name] ?? feeds[name];
-        if (t === undefined || t.type !== "float32") {
-          throw new TypeError(`Cannot compute activation norms of '${name}': it is not float32`);
+    await streamActivations(model, dataset, {
+      tensors: tensors.map((t) => t.name),
+      samples,
+      batchSize,
+      ...(signal === undefined ? {} : { signal }),
+      onBatch: async ({ tensors: values, done, total }) => {
+        for (const { name, axis } of tensors) {
+          await addSquares(sums, { name, axis, tensor: values[name], kernels });
         }
-        const dims = t.dims.map(Number);
-        const a = axis < 0 ? dims.length + axis : axis;
-        const sq = await kernels.reduce("sumsq", t.data as Float32Array, { shape: dims, axis: a });
-        let acc = sums.get(name);
-        if (acc === undefined) sums.set(name, acc = new Float64Array(sq.length));
-        if (acc.length !== sq.length) {
-          throw new TypeError(
-            `Cannot compute activation norms of '${name}': its feature count changed between batches`,
-          );
-        }
-        for (let j = 0; j < sq.length; j++) acc[j]! += sq[j]!;
-      }
-      options.onProgress?.(start + picks.length, samples);
+        options.onProgress?.(done, total);
+      },
+    });
+  } catch (e) {
+    if (e instanceof ExposeTensorError) {
+      throw new TypeError(`Cannot compute activation norms of '${e.tensor}': ${e.reason}`, {
+        cause: e,
+      });
     }
-  } finally {
-    await session.release();
+    throw e;
   }
   const norms = new Map<string, Float32Array>();
   for (const [name, acc] of sums) norms.set(name, Float32Array.from(acc, Math.sqrt));
   return norms;
+}
+
+/**
+ * Adds one batch's sums of squares per feature of a tensor to its running sums.
+ *
+ * @param sums The running sums, by tensor name.
+ * @param part The tensor's name, feature axis and batch values, and the kernels that reduce.
+ */
+async function addSquares(
+  sums: Map<string, Float64Array>,
+  part: {
+    readonly name: string;
+    readonly axis: number;
+    readonly tensor: Tensor | undefined;
+    readonly kernels: Kernels;
+  },
+): Promise<void> {
+  const { name, axis, tensor: t } = part;
+  if (t === undefined || t.type !== "float32") {
+    throw new TypeError(`Cannot compute activation norms of '${name}': it is not float32`);
+  }
+  const dims = t.dims.map(Number);
+  const a = axis < 0 ? dims.length + axis : axis;
+  const sq = await part.kernels.reduce("sumsq", t.data as Float32Array, { shape: dims, axis: a });
+  let acc = sums.get(name);
+  if (acc === undefined) sums.set(name, acc = new Float64Array(sq.length));
+  if (acc.length !== sq.length) {
+    throw new TypeError(
+      `Cannot compute activation norms of '${name}': its feature count changed between batches`,
+    );
+  }
+  for (let j = 0; j < sq.length; j++) acc[j]! += sq[j]!;
 }

@@ -3,24 +3,13 @@
  * exposed as outputs, keeping streaming statistics (min, max, histogram) per tensor.
  * @module
  */
+import { float16ToFloat32, GraphIndex, type ModelProto } from "@modelpress/onnx";
 import {
-  decodeModel,
-  encodeModel,
-  float16ToFloat32,
-  GraphIndex,
-  type GraphProto,
-  inferShapes,
-  makeValueInfo,
-  type ModelProto,
-  TensorProto_DataType,
-} from "@modelpress/onnx";
-import {
-  createSession,
   type Dataset,
   DatasetFeedError,
-  datasetFeeds,
-  planDatasetFeeds,
-  runSession,
+  ExposeTensorError,
+  streamActivations,
+  type StreamActivationsOptions,
   type Tensor,
 } from "@modelpress/evaluate";
 import { HistogramCollector, type HistogramData } from "./_histogram_collector.ts";
@@ -36,23 +25,18 @@ export interface CalibrationProgress {
   readonly total: number;
 }
 
-/** Options of {@linkcode calibrate}. */
-export interface CalibrateOptions {
+/**
+ * Options of {@linkcode calibrate}. `samples` (default all, spread evenly over the dataset),
+ * `batchSize` (default 100), `executionProviders` and `signal` are those of `streamActivations`
+ * in `@modelpress/evaluate`.
+ */
+export interface CalibrateOptions
+  extends
+    Pick<StreamActivationsOptions, "samples" | "batchSize" | "executionProviders" | "signal"> {
   /** The tensors to collect statistics of. Default: {@linkcode activationTensors}. */
   readonly tensors?: readonly string[];
-  /**
-   * Samples to run, spread evenly over the dataset (every `count / samples`-th, so that a
-   * dataset sorted by class is sampled across classes). Default: all.
-   */
-  readonly samples?: number;
-  /** Samples per run. Default 100. */
-  readonly batchSize?: number;
   /** Histogram bins per tensor. Default 2048. */
   readonly bins?: number;
-  /** onnxruntime-web execution providers. Default `["wasm"]`. */
-  readonly executionProviders?: readonly string[];
-  /** Cancels between batches. */
-  readonly signal?: AbortSignal;
   /** Called after each batch; an exception it throws aborts the calibration. */
   readonly onProgress?: (progress: CalibrationProgress) => void;
 }
@@ -87,7 +71,6 @@ export interface CalibrationStatistics {
 
 const DEFAULT_BINS = 2048;
 const DEFAULT_BATCH_SIZE = 100;
-const T = TensorProto_DataType;
 
 /**
  * The activation inputs of the main graph's MatMul, Gemm, Conv, ConvTranspose, LSTM, GRU and
@@ -173,41 +156,25 @@ export async function calibrate(
   }
   signal?.throwIfAborted();
   if (model.graph === undefined) throw new TypeError("Cannot calibrate model: it has no graph");
-  const copy = decodeModel(encodeModel(model));
-  const graph = copy.graph!;
   const tensors = [...new Set(options.tensors ?? activationTensors(model))];
-  const inputs = graphInputs(graph);
-  const fetched = exposeTensors(graph, tensors, inputs);
-  const plans = inCalibrationWords(() => planDatasetFeeds(dataset, graph));
   const collectors = new Map(tensors.map((name) => [name, new HistogramCollector(bins)]));
-  const session = await createSession(encodeModel(copy), {
-    ...(options.executionProviders === undefined
-      ? {}
-      : { executionProviders: options.executionProviders }),
-  });
-  let batches = 0;
-  try {
-    onProgress?.({ done: 0, total: samples });
-    for (let start = 0; start < samples; start += batchSize) {
-      signal?.throwIfAborted();
-      const picks: number[] = [];
-      for (let i = start; i < Math.min(samples, start + batchSize); i++) {
-        picks.push(Math.floor((i * dataset.count) / samples));
-      }
-      const feeds = inCalibrationWords(() => datasetFeeds(dataset, plans, picks));
-      const outputs = fetched.length === 0
+  const { batches } = await inCalibrationWords(() =>
+    streamActivations(model, dataset, {
+      tensors,
+      samples,
+      batchSize,
+      floatOnly: true,
+      ...(options.executionProviders === undefined
         ? {}
-        : await runSession(session, feeds, { outputs: fetched });
-      for (const [name, collector] of collectors) {
-        const t = outputs[name] ?? feeds[name];
-        collector.add(floatData(t!, name));
-      }
-      batches++;
-      onProgress?.({ done: start + picks.length, total: samples });
-    }
-  } finally {
-    await session.release();
-  }
+        : { executionProviders: options.executionProviders }),
+      ...(signal === undefined ? {} : { signal }),
+      onStart: (total) => onProgress?.({ done: 0, total }),
+      onBatch: ({ tensors: values, done, total }) => {
+        for (const [name, collector] of collectors) collector.add(floatData(values[name]!, name));
+        onProgress?.({ done, total });
+      },
+    })
+  );
   const stats: Record<string, TensorStatistics> = {};
   for (const [name, c] of collectors) {
     stats[name] = { name, count: c.count, min: c.min, max: c.max, histogram: c.histogram() };
@@ -215,68 +182,19 @@ export async function calibrate(
   return { samples, batches, bins, tensors: stats, timeMs: performance.now() - started };
 }
 
-interface InputInfo {
-  readonly name: string;
-  readonly elemType: number;
-}
-
-function graphInputs(graph: GraphProto): InputInfo[] {
-  const inits = new Set(graph.initializer.map((t) => t.name));
-  return graph.input.filter((v) => !inits.has(v.name)).map((v) => {
-    const t = v.type?.value.case === "tensorType" ? v.type.value.value : undefined;
-    return { name: v.name, elemType: t?.elemType ?? 0 };
-  });
-}
-
-/** Adds the tensors as graph outputs; returns the names to fetch (graph inputs come from feeds). */
-function exposeTensors(
-  graph: GraphProto,
-  tensors: readonly string[],
-  inputs: readonly InputInfo[],
-): string[] {
-  const index = new GraphIndex(graph);
-  let types: Map<string, { elemType: number }> | undefined;
-  const fetched: string[] = [];
-  // Checked on the index first: the index refuses use after the graph changes.
-  const added: string[] = [];
-  for (const name of tensors) {
-    const input = inputs.find((i) => i.name === name);
-    if (input !== undefined) {
-      if (input.elemType !== T.FLOAT && input.elemType !== T.FLOAT16) {
-        throw new TypeError(`Cannot calibrate tensor '${name}': it is not float`);
-      }
-      continue;
-    }
-    if (index.producerOf(name) === undefined) {
-      throw new TypeError(`Cannot calibrate tensor '${name}': no node of the main graph makes it`);
-    }
-    fetched.push(name);
-    if (!index.isGraphOutput(name)) added.push(name);
-  }
-  for (const name of added) {
-    if (types === undefined) {
-      try {
-        types = inferShapes(graph);
-      } catch {
-        types = new Map();
-      }
-    }
-    const elemType = types.get(name)?.elemType || T.FLOAT;
-    if (elemType !== T.FLOAT && elemType !== T.FLOAT16) {
-      throw new TypeError(`Cannot calibrate tensor '${name}': it is not float`);
-    }
-    graph.output.push(makeValueInfo(name, elemType));
-  }
-  return fetched;
-}
-
-/** Runs `f`, rethrowing a dataset that does not fit the model in calibration's words. */
-function inCalibrationWords<T>(f: () => T): T {
+/**
+ * Runs `f`, rethrowing a dataset that does not fit the model or a tensor that cannot be exposed
+ * in calibration's words.
+ */
+async function inCalibrationWords<T>(f: () => Promise<T>): Promise<T> {
   try {
-    return f();
+    return await f();
   } catch (e) {
     if (e instanceof DatasetFeedError) {
       throw new TypeError(`Cannot calibrate model: ${e.reason}`, { cause: e });
+    }
+    if (e instanceof ExposeTensorError) {
+      throw new TypeError(`Cannot calibrate tensor '${e.tensor}': ${e.reason}`, { cause: e });
     }
     throw e;
   }
