@@ -284,8 +284,10 @@ async function main(args: readonly string[]): Promise<number> {
     console.log(`\nDashboard: ${serviceUrl(host, "benchmark")}/`);
     return 0;
   } catch (e) {
-    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-    if (e instanceof TypeError && /connect|refused/i.test(e.message)) {
+    const cause = e instanceof Error && e.cause instanceof Error ? ` (${e.cause.message})` : "";
+    console.error(`error: ${e instanceof Error ? e.message : String(e)}${cause}`);
+    // fetch() rejects with a TypeError when nothing answers at the address.
+    if (e instanceof TypeError) {
       console.error("Is the stack running? Start it with 'deno task start'.");
     }
     return 1;

@@ -38,5 +38,6 @@ Deno.test("deno task demo fails with exit code 1 and one line when no service an
   const { code, stderr } = await demo(["--host", "http://[::1]", "--rounds", "1"]);
   assert.equal(code, 1);
   assert.match(stderr, /^error: /);
+  assert.ok(stderr.includes("Is the stack running? Start it with 'deno task start'."), stderr);
   assert.ok(!stderr.includes("    at "), "no stack trace");
 });
