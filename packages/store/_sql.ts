@@ -52,7 +52,7 @@ function element(value: string | number | null): string {
  */
 export function arrayOf<T>(
   values: readonly (string | number | null)[],
-  type: "uuid" | "text" | "int4" | "int8" | "float8" | "jsonb" | "timestamptz",
+  type: "uuid" | "text" | "int2" | "int4" | "int8" | "float8" | "jsonb" | "timestamptz",
 ): RawBuilder<T[]> {
   return sql<T[]>`cast(cast(${`{${values.map(element).join(",")}}`} as text) as ${
     sql.raw(type)

@@ -20,6 +20,7 @@ storeTest("createStore() migrates to the latest schema once", async (store) => {
 
 storeTest("migrateDown() drops every table and migrateToLatest() restores them", async (store) => {
   const opts = { schema: store.schema! };
+  assert.equal(await migrateDown(store.db as never, opts), "0003_series_fine_rollups");
   assert.equal(await migrateDown(store.db as never, opts), "0002_series_rollups");
   assert.equal(await migrateDown(store.db as never, opts), "0001_initial");
   assert.equal(await migrateDown(store.db as never, opts), undefined);

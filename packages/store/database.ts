@@ -147,6 +147,22 @@ export interface SeriesRollupsTable {
   last_run_id: string;
 }
 
+/**
+ * `series_fine_rollups`: one row per series, width (5 or 15 minutes) and UTC interval of that
+ * width aligned to the epoch, for downsampling into buckets narrower than an hour.
+ */
+export interface SeriesFineRollupsTable {
+  series_id: number;
+  minutes: number;
+  start: Timestamp;
+  min: number;
+  max: number;
+  sum: number;
+  count: number;
+  last_time: Timestamp;
+  last_run_id: string;
+}
+
 /** The whole schema, as `Kysely<Database>` sees it. */
 export interface Database {
   models: ModelsTable;
@@ -159,4 +175,5 @@ export interface Database {
   regressions: RegressionsTable;
   change_points: ChangePointsTable;
   series_rollups: SeriesRollupsTable;
+  series_fine_rollups: SeriesFineRollupsTable;
 }

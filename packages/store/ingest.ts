@@ -3,7 +3,7 @@
  * transaction with multi-row inserts, idempotent by the run's client-supplied UUID.
  * @module
  */
-import { type Kysely, sql, type Transaction } from "kysely";
+import { type Kysely, type RawBuilder, sql, type Transaction } from "kysely";
 import type { Database, JsonValue, RunStatus } from "./database.ts";
 import { ConflictError } from "./errors.ts";
 import { canonicalHash, canonicalJson } from "./canonical_json.ts";
@@ -482,31 +482,36 @@ async function writeFresh(
   return out;
 }
 
-const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+/** The widths of `series_fine_rollups` (migration `0003_series_fine_rollups`), in minutes. */
+const FINE_MINUTES = [5, 15] as const;
 
-/** Adds new points to their series' hourly rollups (see migration `0002_series_rollups`). */
-async function updateRollups(
-  trx: Transaction<Database>,
+interface Rollup {
+  series: number;
+  start: number;
+  min: number;
+  max: number;
+  sum: number;
+  count: number;
+  lastTime: string;
+  lastRun: string;
+}
+
+/** The rollups of new points over intervals of `widthMs` aligned to the epoch, sorted. */
+function rollUp(
   rows: readonly (readonly [string, number, string, number, unknown, unknown, string])[],
-): Promise<void> {
-  const rollups = new Map<string, {
-    series: number;
-    hour: number;
-    min: number;
-    max: number;
-    sum: number;
-    count: number;
-    lastTime: string;
-    lastRun: string;
-  }>();
+  widthMs: number,
+): Rollup[] {
+  const rollups = new Map<string, Rollup>();
   for (const [runId, series, , value, , , time] of rows) {
-    const hour = Math.floor(Date.parse(time) / HOUR_MS) * HOUR_MS;
-    const key = `${series}:${hour}`;
+    const start = Math.floor(Date.parse(time) / widthMs) * widthMs;
+    const key = `${series}:${start}`;
     const r = rollups.get(key);
     if (!r) {
       rollups.set(key, {
         series,
-        hour,
+        start,
         min: value,
         max: value,
         sum: value,
@@ -520,37 +525,93 @@ async function updateRollups(
     r.max = Math.max(r.max, value);
     r.sum += value;
     r.count++;
-    if (time > r.lastTime || (time === r.lastTime && runId > r.lastRun)) {
+    const t = Date.parse(time);
+    const last = Date.parse(r.lastTime);
+    if (t > last || (t === last && runId > r.lastRun)) {
       r.lastTime = time;
       r.lastRun = runId;
     }
   }
   // Sorted, so that concurrent batches lock rollup rows in the same order.
-  const list = [...rollups.values()].sort((a, b) => a.series - b.series || a.hour - b.hour);
-  for (const chunk of chunks(list, 1)) {
+  return [...rollups.values()].sort((a, b) => a.series - b.series || a.start - b.start);
+}
+
+/** The unnested columns of rollups: min, max, sum, count, last time, last run. */
+function rollupColumns(chunk: readonly Rollup[]): RawBuilder<unknown> {
+  return sql.join([
+    arrayOf(chunk.map((r) => r.min), "float8"),
+    arrayOf(chunk.map((r) => r.max), "float8"),
+    arrayOf(chunk.map((r) => r.sum), "float8"),
+    arrayOf(chunk.map((r) => r.count), "int4"),
+    arrayOf(chunk.map((r) => r.lastTime), "timestamptz"),
+    arrayOf(chunk.map((r) => r.lastRun), "uuid"),
+  ]);
+}
+
+/** How a stored rollup row (`t`) takes in new points (`excluded`). */
+function mergeRollup(
+  t: "series_rollups" | "series_fine_rollups",
+): Record<"min" | "max" | "sum" | "count" | "last_time" | "last_run_id", RawBuilder<never>> {
+  const table = sql.table(t);
+  return {
+    min: sql`least(${table}.min, excluded.min)`,
+    max: sql`greatest(${table}.max, excluded.max)`,
+    sum: sql`${table}.sum + excluded.sum`,
+    count: sql`${table}.count + excluded.count`,
+    last_time: sql`greatest(${table}.last_time, excluded.last_time)`,
+    last_run_id: sql`case when (excluded.last_time, excluded.last_run_id) >
+      (${table}.last_time, ${table}.last_run_id)
+      then excluded.last_run_id else ${table}.last_run_id end`,
+  };
+}
+
+/**
+ * Adds new points to their series' rollups: hourly (migration `0002_series_rollups`) and 5- and
+ * 15-minute (migration `0003_series_fine_rollups`).
+ */
+async function updateRollups(
+  trx: Transaction<Database>,
+  rows: readonly (readonly [string, number, string, number, unknown, unknown, string])[],
+): Promise<void> {
+  for (const chunk of chunks(rollUp(rows, HOUR_MS), 1)) {
     await trx.insertInto("series_rollups")
       .columns(["series_id", "hour", "min", "max", "sum", "count", "last_time", "last_run_id"])
       .expression(sql`select * from unnest(
         ${arrayOf(chunk.map((r) => r.series), "int4")},
-        ${arrayOf(chunk.map((r) => new Date(r.hour).toISOString()), "timestamptz")},
-        ${arrayOf(chunk.map((r) => r.min), "float8")},
-        ${arrayOf(chunk.map((r) => r.max), "float8")},
-        ${arrayOf(chunk.map((r) => r.sum), "float8")},
-        ${arrayOf(chunk.map((r) => r.count), "int4")},
-        ${arrayOf(chunk.map((r) => r.lastTime), "timestamptz")},
-        ${arrayOf(chunk.map((r) => r.lastRun), "uuid")}
+        ${arrayOf(chunk.map((r) => new Date(r.start).toISOString()), "timestamptz")},
+        ${rollupColumns(chunk)}
       )`)
       .onConflict((oc) =>
-        oc.columns(["series_id", "hour"]).doUpdateSet({
-          min: sql`least(series_rollups.min, excluded.min)`,
-          max: sql`greatest(series_rollups.max, excluded.max)`,
-          sum: sql`series_rollups.sum + excluded.sum`,
-          count: sql`series_rollups.count + excluded.count`,
-          last_time: sql`greatest(series_rollups.last_time, excluded.last_time)`,
-          last_run_id: sql`case when (excluded.last_time, excluded.last_run_id) >
-            (series_rollups.last_time, series_rollups.last_run_id)
-            then excluded.last_run_id else series_rollups.last_run_id end`,
-        })
+        oc.columns(["series_id", "hour"]).doUpdateSet(mergeRollup("series_rollups"))
+      )
+      .execute();
+  }
+  const fine = FINE_MINUTES.flatMap((minutes) =>
+    rollUp(rows, minutes * MINUTE_MS).map((r) => ({ ...r, minutes }))
+  ).sort((a, b) => a.series - b.series || a.minutes - b.minutes || a.start - b.start);
+  for (const chunk of chunks(fine, 1)) {
+    await trx.insertInto("series_fine_rollups")
+      .columns([
+        "series_id",
+        "minutes",
+        "start",
+        "min",
+        "max",
+        "sum",
+        "count",
+        "last_time",
+        "last_run_id",
+      ])
+      .expression(sql`select * from unnest(
+        ${arrayOf(chunk.map((r) => r.series), "int4")},
+        ${arrayOf(chunk.map((r) => r.minutes), "int2")},
+        ${arrayOf(chunk.map((r) => new Date(r.start).toISOString()), "timestamptz")},
+        ${rollupColumns(chunk)}
+      )`)
+      .onConflict((oc) =>
+        oc.columns(["series_id", "minutes", "start"]).doUpdateSet(
+          mergeRollup("series_fine_rollups"),
+        )
       ).execute();
   }
 }

@@ -7,6 +7,13 @@ import { type Kysely, sql } from "kysely";
 import type { Database } from "./database.ts";
 import { NotFoundError } from "./errors.ts";
 import { toDate, toNumber } from "./_sql.ts";
+import {
+  type Bucket,
+  countInRange,
+  pickLevel,
+  rawBuckets,
+  rollupBuckets,
+} from "./_series_buckets.ts";
 
 /** What names a series. */
 export interface SeriesKey {
@@ -127,8 +134,12 @@ async function requireSeries(db: Kysely<Database>, key: SeriesKey): Promise<numb
 
 /**
  * A series' points in a time range, oldest first. When there are more than `maxPoints`, the
- * range is cut into `maxPoints` equal time buckets and each non-empty bucket answers its mean,
- * min, max, count and latest run. One index range scan (`metrics (series_id, time)`).
+ * range is cut into at most `maxPoints` equal time buckets and each non-empty bucket answers its
+ * mean, min, max, count and latest run. Buckets of at least 5 minutes are whole multiples of the
+ * coarsest rollup interval that fits (5 or 15 minutes, or hours; aligned to UTC) and are read from
+ * the rollups, one row per interval, plus the points of the partial intervals at the range's
+ * ends; narrower buckets start at the first point and are cut from every point (one index range
+ * scan of `metrics (series_id, time)`). Either way the buckets are exact.
  *
  * @param db The store's database.
  * @param key The series.
@@ -175,10 +186,12 @@ export async function querySeriesById(
   let range = db.selectFrom("metrics").where("series_id", "=", seriesId);
   if (options.from) range = range.where("time", ">=", options.from);
   if (options.to) range = range.where("time", "<", options.to);
-  // Whether the range holds more than maxPoints points, counting no further than that.
-  const counted = await db.selectFrom(range.select("run_id").limit(maxPoints + 1).as("h"))
-    .select((eb) => eb.fn.countAll<string | number>().as("n")).executeTakeFirstOrThrow();
-  if (toNumber(counted.n) <= maxPoints) {
+  const bounds = {
+    ...(options.from ? { from: options.from.getTime() } : {}),
+    ...(options.to ? { to: options.to.getTime() } : {}),
+  };
+  // Whether the range holds more than maxPoints points, counted from the hourly rollups.
+  if (await countInRange(db, seriesId, bounds) <= maxPoints) {
     const rows = await range.select(["run_id", "time", "value"])
       .orderBy("time").orderBy("run_id").execute();
     return {
@@ -192,110 +205,22 @@ export async function querySeriesById(
     range.select("time").orderBy("time").limit(1).executeTakeFirstOrThrow(),
     range.select("time").orderBy("time", "desc").limit(1).executeTakeFirstOrThrow(),
   ]);
-  const origin = toDate(head.time);
-  const spanMs = toDate(last.time).getTime() - origin.getTime();
-  if (spanMs / maxPoints >= HOUR_MS) {
-    return await bucketsFromRollups(db, seriesId, { ...options, maxPoints, origin, spanMs });
+  const first = toDate(head.time).getTime();
+  const spanMs = toDate(last.time).getTime() - first;
+  const level = pickLevel(first, first + spanMs, maxPoints);
+  let points: Bucket[];
+  if (level) {
+    // Buckets of whole rollup intervals from the first point's interval, wide enough that the
+    // last point falls in bucket maxPoints - 1 at the latest.
+    const origin = Math.floor(first / level.ms) * level.ms;
+    const widthMs = (Math.floor((first + spanMs - origin) / (maxPoints * level.ms)) + 1) *
+      level.ms;
+    points = await rollupBuckets(db, seriesId, level, { ...bounds, origin, widthMs });
+  } else {
+    // Whole microseconds, so that the last point falls in bucket maxPoints - 1 at the latest.
+    const widthUs = Math.floor(spanMs * 1000 / maxPoints) + 1;
+    points = await rawBuckets(db, seriesId, { ...bounds, origin: first, widthUs });
   }
-  // Whole microseconds, so that the last point falls in bucket maxPoints - 1 at the latest.
-  const widthUs = Math.floor(spanMs * 1000 / maxPoints) + 1;
-  // date_bin is several times cheaper per row than arithmetic on extract(epoch ...).
-  const bucket = sql<
-    Date
-  >`date_bin(${widthUs}::float8 * interval '1 microsecond', time, ${origin.toISOString()}::timestamptz)`;
-  const buckets = range.select((eb) => [
-    bucket.as("bucket"),
-    eb.fn.min("value").as("min"),
-    eb.fn.max("value").as("max"),
-    sql<number>`avg(value)::float8`.as("mean"),
-    eb.fn.countAll<string | number>().as("count"),
-    eb.fn.max("time").as("time"),
-  ]).groupBy(sql`1`);
-  // Each bucket's latest run: one index probe per bucket, not a sort of the whole range.
-  const rows = await db.selectFrom(buckets.as("b")).selectAll("b")
-    .select((eb) =>
-      eb.selectFrom("metrics as m").select("m.run_id")
-        .where("m.series_id", "=", seriesId).whereRef("m.time", "=", "b.time")
-        .orderBy("m.run_id", "desc").limit(1).as("run_id")
-    )
-    .orderBy("b.bucket").execute();
-  const points = rows.map((r) => ({
-    runId: r.run_id!,
-    time: toDate(r.time),
-    value: Number(r.mean),
-    min: Number(r.min),
-    max: Number(r.max),
-    count: toNumber(r.count),
-  }));
-  return {
-    seriesId,
-    total: points.reduce((n, p) => n + p.count, 0),
-    downsampled: true,
-    points,
-  };
-}
-
-const HOUR_MS = 3_600_000;
-
-/**
- * Buckets of whole hours, read from the hourly rollups for the hours wholly inside the range and
- * from the points themselves for the partial hours at its ends: the same answer as bucketing
- * every point, from one row per hour.
- */
-async function bucketsFromRollups(
-  db: Kysely<Database>,
-  seriesId: number,
-  options: QuerySeriesOptions & { maxPoints: number; origin: Date; spanMs: number },
-): Promise<SeriesResult> {
-  const origin = Math.floor(options.origin.getTime() / HOUR_MS) * HOUR_MS;
-  // Whole hours, wide enough that the last point falls in bucket maxPoints - 1 at the latest.
-  const hours = Math.ceil((options.spanMs + HOUR_MS) / options.maxPoints / HOUR_MS);
-  const width = sql`${hours}::int * interval '1 hour'`;
-  const start = sql`${new Date(origin).toISOString()}::timestamptz`;
-  const from = options.from?.getTime();
-  const to = options.to?.getTime();
-  const fullFrom = from === undefined ? null : Math.ceil(from / HOUR_MS) * HOUR_MS;
-  const fullTo = to === undefined ? null : Math.floor(to / HOUR_MS) * HOUR_MS;
-  const iso = (ms: number | null | undefined) =>
-    ms === null || ms === undefined ? null : new Date(ms).toISOString();
-  const result = await sql<{
-    time: Date | string;
-    min: number;
-    max: number;
-    mean: number;
-    count: string | number;
-    run_id: string;
-  }>`
-    with parts as (
-      select date_bin(${width}, hour, ${start}) as bucket, min, max, sum, count,
-        last_time, last_run_id
-      from series_rollups
-      where series_id = ${seriesId}
-        and (${iso(fullFrom)}::timestamptz is null or hour >= ${iso(fullFrom)}::timestamptz)
-        and (${iso(fullTo)}::timestamptz is null or hour < ${iso(fullTo)}::timestamptz)
-      union all
-      select date_bin(${width}, time, ${start}), value, value, value, 1, time, run_id
-      from metrics
-      where series_id = ${seriesId}
-        and (${iso(from)}::timestamptz is null or time >= ${iso(from)}::timestamptz)
-        and (${iso(to)}::timestamptz is null or time < ${iso(to)}::timestamptz)
-        and (
-          (${iso(fullFrom)}::timestamptz is not null and time < ${iso(fullFrom)}::timestamptz)
-          or (${iso(fullTo)}::timestamptz is not null and time >= ${iso(fullTo)}::timestamptz)
-        )
-    )
-    select bucket, min(min) as min, max(max) as max, (sum(sum) / sum(count))::float8 as mean,
-      sum(count)::int8 as count, max(last_time) as time,
-      (array_agg(last_run_id order by last_time desc, last_run_id desc))[1] as run_id
-    from parts group by bucket order by bucket`.execute(db);
-  const points = result.rows.map((r) => ({
-    runId: r.run_id,
-    time: toDate(r.time),
-    value: Number(r.mean),
-    min: Number(r.min),
-    max: Number(r.max),
-    count: toNumber(r.count),
-  }));
   return {
     seriesId,
     total: points.reduce((n, p) => n + p.count, 0),
