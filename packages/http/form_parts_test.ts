@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { z } from "@hono/zod-openapi";
 import { ApiError } from "./api_error.ts";
-import { thrownApiError } from "./_testing.ts";
+import { thrownApiError } from "../../test/support/service_checks.ts";
 import {
   badField,
   checkModelPart,

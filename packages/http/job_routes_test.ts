@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { thrownApiError } from "./_testing.ts";
+import { thrownApiError } from "../../test/support/service_checks.ts";
 import { JobQueue } from "./job_queue.ts";
 import { finishedResult, sendModelFile } from "./job_routes.ts";
 

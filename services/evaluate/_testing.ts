@@ -11,7 +11,7 @@ import {
   multipartForm,
   postForm,
   type TestApp,
-} from "../../packages/http/_testing.ts";
+} from "../../test/support/service_checks.ts";
 import { fakeLoadDataset } from "../../test/support/fake_load_dataset.ts";
 import { createApp, type EvaluateServiceDeps } from "./app.ts";
 

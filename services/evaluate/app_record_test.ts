@@ -1,7 +1,7 @@
 // The `record` field: a finished evaluation recorded through the injected recorder.
 import assert from "node:assert/strict";
 import type { EvaluationReport } from "@modelpress/evaluate";
-import { assertCancels, type ErrorBody, errorOf } from "../../packages/http/_testing.ts";
+import { assertCancels, type ErrorBody, errorOf } from "../../test/support/service_checks.ts";
 import type { RecordedRun, Recorder, RecordOptions, RunRecord } from "./benchmark_recorder.ts";
 import { appWith, controlledEvaluator, MLP_PATH, PATH, pollUntil, post } from "./_testing.ts";
 

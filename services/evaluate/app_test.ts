@@ -9,7 +9,7 @@ import {
   assertRunningJob,
   type ErrorBody,
   errorOf,
-} from "../../packages/http/_testing.ts";
+} from "../../test/support/service_checks.ts";
 import { JobQueue } from "@modelpress/http";
 import {
   appWith,

@@ -9,7 +9,7 @@ import {
   namedRunner,
   recipeForm,
   type RecipeFormParts,
-} from "../../packages/http/_testing.ts";
+} from "../../test/support/service_checks.ts";
 import type { PruneRecipe, PruneReport } from "@modelpress/prune";
 import type { PruneBytesOptions, PrunedModel } from "./prune_bytes.ts";
 

@@ -15,7 +15,7 @@ import {
   errorOf,
   type ModelJobBody,
   recipePoster,
-} from "../../packages/http/_testing.ts";
+} from "../../test/support/service_checks.ts";
 import { JobQueue } from "@modelpress/http";
 import { validatePruneRecipe } from "@modelpress/prune";
 import { createApp, type PruneServiceDeps } from "./app.ts";

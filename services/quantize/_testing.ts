@@ -9,7 +9,7 @@ import {
   namedRunner,
   recipeForm,
   type RecipeFormParts,
-} from "../../packages/http/_testing.ts";
+} from "../../test/support/service_checks.ts";
 import type { QuantizationReport, QuantizeRecipe } from "@modelpress/quantize";
 import type { QuantizeBytesOptions, QuantizedModel } from "./quantize_bytes.ts";
 

@@ -24,3 +24,4 @@ export * from "./run_model.ts";
 export * from "./serve.ts";
 export * from "./silero.ts";
 export * from "./temp_dir.ts";
+export * from "./service_checks.ts";

@@ -5,9 +5,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { pollUntil } from "../../test/support/poll_until.ts";
-import { ApiError } from "./api_error.ts";
-import type { ProgressUpdate } from "./job_queue.ts";
+import { pollUntil } from "./poll_until.ts";
+import { ApiError, type ProgressUpdate } from "@modelpress/http";
 
 /** The body of every error answer. */
 export interface ErrorBody {
@@ -165,7 +164,7 @@ export interface ControlledRunner<R, O, M> {
  * @returns The runner and its controls.
  * @example
  * ```ts
- * import { controlledRunner } from "../../packages/http/_testing.ts";
+ * import { controlledRunner } from "../../test/support/service_checks.ts";
  * const runner = controlledRunner(
  *   (model: Uint8Array, recipe: { bits: number }) => ({ model, bits: recipe.bits }),
  *   { phase: "quantize", done: 1, total: 2, samplesPerSecond: 1 },
@@ -208,7 +207,7 @@ export type NamedRunner<K extends string, R, O, M> =
  * @returns The runner with its `run` renamed.
  * @example
  * ```ts
- * import { controlledRunner, namedRunner } from "../../packages/http/_testing.ts";
+ * import { controlledRunner, namedRunner } from "../../test/support/service_checks.ts";
  * const pruner = namedRunner("prune", controlledRunner(
  *   (model: Uint8Array, _recipe: unknown) => ({ model }),
  *   { phase: "prune", done: 1, total: 2, samplesPerSecond: 1 },
@@ -243,7 +242,7 @@ export interface RecipeFormParts {
  * @returns The form.
  * @example
  * ```ts
- * import { recipeForm } from "../../packages/http/_testing.ts";
+ * import { recipeForm } from "../../test/support/service_checks.ts";
  * const form = recipeForm({ recipe: { method: "dynamic" }, calibration: "mnist" });
  * form.get("recipe"); // '{"method":"dynamic"}'
  * ```
