@@ -69,6 +69,15 @@ const FIXTURES: Readonly<Record<string, { file: string; pipelines: readonly Pipe
       { name: "magnitude-50", prune: { method: "magnitude", sparsity: 0.5, global: true } },
       { name: "channel-30", prune: { method: "channel", sparsity: 0.3, importance: "l2" } },
       {
+        name: "channel-30-recovered",
+        prune: {
+          method: "channel",
+          sparsity: 0.3,
+          importance: "activation",
+          recovery: { batchNorm: true, biasCorrection: true },
+        },
+      },
+      {
         name: "channel-30+int8",
         prune: { method: "channel", sparsity: 0.3, importance: "l2" },
         quantize: { method: "linear", bits: 8, granularity: "channel" },
@@ -141,7 +150,11 @@ async function compress(
   if (pipeline.prune !== undefined) {
     const base = serviceUrl(host, "prune");
     const fields: Record<string, string> = { recipe: JSON.stringify(pipeline.prune) };
-    if (pipeline.prune.method === "wanda") fields.calibration = "mnist";
+    // Wanda, activation importance and recovery read activations of the training digits.
+    const p = pipeline.prune;
+    if (p.method === "wanda" || p.importance === "activation" || p.recovery !== undefined) {
+      fields.calibration = "mnist";
+    }
     const job = await runJob(`${base}/v1/prunings`, modelForm(model, fields), "prune");
     const result = job.result as Record<string, unknown>;
     model = await fetchModel(base, result);
