@@ -741,6 +741,34 @@ class WebGpuKernels implements Kernels {
     }
   }
 
+  /**
+   * One chunk's quantization parameters, the same for quantize and dequantize: the scales and
+   * zero points of the elements [at, at + n) written to their buffers, and the uniform {n, at,
+   * layout, table window, ...extra}.
+   */
+  #chunkParams(
+    p: ResolvedQuantize,
+    buffers: { readonly scales: GPUBuffer; readonly zeros: GPUBuffer },
+    chunk: { readonly at: number; readonly n: number; readonly extra?: readonly number[] },
+  ): GPUBuffer {
+    const { view } = p;
+    const { at, n } = chunk;
+    const table = paramTable(view, { at, n });
+    this.#gpu.write(buffers.scales, gather(p.scale, table.indices));
+    this.#gpu.write(buffers.zeros, gather(p.zeroPoint, table.indices));
+    return this.#gpu.uniform([
+      n,
+      at,
+      view.inner,
+      view.channels,
+      view.blocks,
+      view.blockSize,
+      table.mode,
+      table.lo,
+      ...(chunk.extra ?? []),
+    ]);
+  }
+
   async #dequantizeGpu(
     q: QuantizedArray,
     options: QuantizeOptions & OutOptions<Float32Array>,
@@ -752,7 +780,6 @@ class WebGpuKernels implements Kernels {
     if (count === 0) return out;
     const width = p.bits as 2 | 4 | 8 | 16;
     const program = dequantizeProgram(width, p.min < 0);
-    const { view } = p;
     const cap = Math.min(count, this.#gpu.chunk);
     const input = this.#gpu.storage(Math.ceil((cap * width) / 8));
     const output = this.#gpu.storage(cap * 4);
@@ -771,19 +798,7 @@ class WebGpuKernels implements Kernels {
           input,
           bytes.subarray((at * width) / 8, Math.ceil(((at + n) * width) / 8)),
         );
-        const table = paramTable(view, { at, n });
-        this.#gpu.write(scales, gather(p.scale, table.indices));
-        this.#gpu.write(zeros, gather(p.zeroPoint, table.indices));
-        const params = this.#gpu.uniform([
-          n,
-          at,
-          view.inner,
-          view.channels,
-          view.blocks,
-          view.blockSize,
-          table.mode,
-          table.lo,
-        ]);
+        const params = this.#chunkParams(p, { scales, zeros }, { at, n });
         uniforms.push(params);
         this.#gpu.dispatch(program, {
           buffers: [input, output, scales, zeros, params],
@@ -824,7 +839,6 @@ class WebGpuKernels implements Kernels {
     const result = new Uint8Array(Math.ceil(outBytes / 4) * 4);
     const out = quantizedStorage(type, result.buffer, x.length);
     if (x.length === 0) return out;
-    const { view } = p;
     const cap = Math.min(x.length, this.#gpu.chunk);
     const input = this.#gpu.storage(cap * 4);
     const output = this.#gpu.storage(Math.ceil((cap * width) / 8));
@@ -838,21 +852,7 @@ class WebGpuKernels implements Kernels {
       for (let at = 0; at < x.length; at += this.#gpu.chunk) {
         const n = Math.min(this.#gpu.chunk, x.length - at);
         this.#gpu.write(input, bits(x, { from: at, to: at + n }));
-        const table = paramTable(view, { at, n });
-        this.#gpu.write(scales, gather(p.scale, table.indices));
-        this.#gpu.write(zeros, gather(p.zeroPoint, table.indices));
-        const params = this.#gpu.uniform([
-          n,
-          at,
-          view.inner,
-          view.channels,
-          view.blocks,
-          view.blockSize,
-          table.mode,
-          table.lo,
-          p.min,
-          p.max,
-        ]);
+        const params = this.#chunkParams(p, { scales, zeros }, { at, n, extra: [p.min, p.max] });
         uniforms.push(params);
         this.#gpu.dispatch(quantizeProgram(width), {
           buffers: [input, output, scales, zeros, params],
